@@ -1,0 +1,124 @@
+"""A whole build: draw and solve every version, render every requested
+format, and write the output directory atomically.
+
+Costs are measured in bench/build.py: pandoc runs once per output format (and
+once more for the spec's own text), all at the same time; Typst compiles the
+PDFs in-process on every core."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
+
+from .answers import answers_document
+from .instances import Instance, make_version
+from .registry import Registry
+from .render import pandoc
+from .render.document import SpecText, document
+from .render.layout import render_layout
+from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, typst_pdfs
+from .spec import ProblemSet
+from .templating import ProblemText, render_problem
+
+KINDS = ("exam", "key")
+PANDOC_FORMATS = {"tex": "latex", "typ": "typst"}
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    files: dict[str, bytes]
+    warnings: list[str] = field(default_factory=list)
+
+
+def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
+          write: bool = True, warn: TextIO | None = sys.stderr) -> BuildResult:
+    """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
+    Nothing is written until every file has been made."""
+    labels = spec.version_labels
+    solved: dict = {}
+    versions = {label: make_version(spec, label, solved) for label in labels}
+    rendered: dict = {}  # the same instance renders to the same text
+    texts = {label: [_render(i, registry, rendered) for i in versions[label]] for label in labels}
+    kinds = KINDS if key else KINDS[:1]
+    formats = set(spec.formats)
+    pdf_source = "tex" if spec.engine == "latex" else "typ"
+    wanted = sorted(f for f in PANDOC_FORMATS if f in formats or ("pdf" in formats and f == pdf_source))
+    files: dict[str, bytes] = {}
+    warnings: list[str] = []
+
+    # pandoc runs in its own processes; meanwhile this thread writes the
+    # Markdown and JSON, and then lays out one format while Typst compiles
+    # the other's PDFs on the remaining cores.
+    with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
+        conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+        if "json" in formats:
+            files["answers.json"] = answers_document(spec, versions).encode()
+        if "md" in formats:
+            spec_md = SpecText(*(pandoc.escape_markdown(t) for t in (spec.title, spec.course, spec.date)),
+                               spec.instructions.strip())
+            files.update({f"{name}.md": text.encode()
+                          for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
+        pdfs = None
+        for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
+            table, spec_text = conversions[fmt].result()
+            docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
+            if fmt in formats:
+                files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
+            if "pdf" in formats and fmt == pdf_source:
+                timestamp = pdf_timestamp(spec.date)
+                pdfs = pool.submit(typst_pdfs if fmt == "typ" else _latex_pdfs, docs, timestamp)
+        if pdfs is not None:
+            for name, result in pdfs.result().items():
+                files[f"{name}.pdf"] = result.pdf
+                warnings += [f"{name}.{pdf_source}: {w}" for w in result.warnings]
+
+    if warn is not None:
+        for line in warnings:
+            print(f"genexam: warning: {line}", file=warn)
+    if write:
+        from .output import write_atomically
+
+        write_atomically(out_dir, files)
+    return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+
+
+def _render(instance: Instance, registry: Registry, memo: dict) -> ProblemText:
+    key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
+    if key not in memo:
+        memo[key] = render_problem(instance, registry.filters)
+    return memo[key]
+
+
+def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],
+             fmt: str) -> "Future[tuple[dict[str, str], SpecText]]":
+    """Start converting every fragment, and the spec's own text, to ``fmt``."""
+    fragments = [f for problems in texts.values() for t in problems
+                 for f in (t.statement, *(x for p in t.parts for x in (p.statement, p.solution)))]
+    spec_fields = [pandoc.escape_markdown(spec.title), pandoc.escape_markdown(spec.course),
+                   pandoc.escape_markdown(spec.date), spec.instructions]
+    body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt])
+    head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER)
+
+    def collect() -> tuple[dict[str, str], SpecText]:
+        return dict(zip(fragments, body.result())), SpecText(*head.result())
+
+    return pool.submit(collect)
+
+
+def _documents(fmt: str, spec: ProblemSet, versions: dict[str, list[Instance]],
+               texts: dict[str, list[ProblemText]], kinds: Sequence[str], spec_text: SpecText,
+               convert: Callable[[str], str]) -> dict[str, str]:
+    """Every exam and key of one format: name (e.g. key-B) -> text."""
+    return {
+        f"{kind}-{label}": render_layout(fmt, document(spec, label, versions[label], texts[label], spec_text,
+                                                       kind == "key", convert))
+        for label in versions for kind in kinds
+    }
+
+
+def _latex_pdfs(docs: dict[str, str], timestamp: int) -> dict[str, TypstResult]:
+    return {name: TypstResult(latex_pdf(text, name, timestamp), ()) for name, text in docs.items()}

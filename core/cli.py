@@ -1,0 +1,285 @@
+"""The genexam command line.
+
+``genexam SPEC.yaml`` builds (same as ``genexam build SPEC.yaml``); ``list``,
+``show``, ``solve`` and ``validate`` are the other verbs. Only argparse is
+imported at start-up: sympy, pandoc and Typst load when a verb needs them, so
+``genexam --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+VERBS = ("build", "list", "show", "solve", "validate")
+FORMATS = ("md", "tex", "typ", "pdf", "json")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run a verb and return the exit code; user errors print one
+    message (no traceback) and return non-zero."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] not in VERBS and not args_list[0].startswith("-"):
+        args_list.insert(0, "build")  # `genexam SPEC.yaml` is `genexam build SPEC.yaml`
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    if not getattr(args, "verb", None):
+        parser.print_help()
+        return 2
+    from .errors import GenexamError
+
+    try:
+        return args.run(args)
+    except GenexamError as exc:
+        print(f"genexam: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("genexam: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="genexam",
+        description="Randomized deep-learning exams with exact, worked answer keys, "
+                    "as Markdown, LaTeX, Typst and PDF.",
+        epilog="`genexam SPEC.yaml` is short for `genexam build SPEC.yaml`. "
+               "Run `genexam VERB --help` for each verb's options.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"genexam {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    build = verbs.add_parser("build", help="build the exams and keys of a problem set",
+                             description="Draw, solve and render every version of a problem set.")
+    build.add_argument("spec", type=Path, help="the problem set, e.g. problem_sets/a5.yaml")
+    build.add_argument("-o", "--output", type=Path, help="output directory (default: out/<spec name>)")
+    build.add_argument("--seed", type=_nonnegative, help="override the spec's seed")
+    build.add_argument("--versions", type=_positive, help="override the number of versions")
+    build.add_argument("--format", type=_formats, help=f"comma-separated subset of {','.join(FORMATS)}")
+    build.add_argument("--engine", choices=("typst", "latex"), help="PDF engine (default: typst, no TeX needed)")
+    build.add_argument("--no-key", action="store_true", help="write the exams only, no answer keys")
+    build.set_defaults(run=_run_build)
+
+    listing = verbs.add_parser("list", help="list the installed families",
+                               description="Every family with its title, parameters and answer ids.")
+    listing.set_defaults(run=_run_list)
+
+    show = verbs.add_parser("show", help="print one instance of a family with its solution, as Markdown",
+                            description="Draw one instance of FAMILY and print its statement and solution.")
+    _instance_args(show)
+    show.set_defaults(run=_run_show)
+
+    solve = verbs.add_parser("solve", help="solve one instance of a family",
+                             description="Draw (or fix with --set) the parameters of FAMILY and print every answer.")
+    _instance_args(solve)
+    solve.add_argument("--json", action="store_true", help='print {"family", "params", "answers"} as JSON')
+    solve.set_defaults(run=_run_solve)
+
+    validate = verbs.add_parser("validate", help="check a problem set without building it",
+                                description="Report every problem in a spec, and draw each version to "
+                                            "catch constraints that cannot be met; writes nothing.")
+    validate.add_argument("spec", type=Path)
+    validate.set_defaults(run=_run_validate)
+    return parser
+
+
+def _instance_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("family", help="family name; `genexam list` shows them")
+    parser.add_argument("--seed", type=_nonnegative, default=0, help="seed for the parameters not fixed (default 0)")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
+                        help="fix a parameter; VALUE is YAML: 3, 1/2, true, [1, 2, 3] (repeatable)")
+
+
+def _nonnegative(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, found {text!r}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, found {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in items if t not in FORMATS]
+    if bad or not items:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+    return tuple(f for f in FORMATS if f in items)
+
+
+# -- verbs ---------------------------------------------------------------------
+
+def _run_build(args: argparse.Namespace) -> int:
+    import dataclasses
+    import time
+
+    from .build import build
+    from .registry import build_registry
+    from .spec import MAX_VERSIONS, read_spec
+
+    start = time.perf_counter()
+    registry = build_registry()
+    spec = read_spec(args.spec, registry)
+    changes: dict[str, Any] = {}
+    if args.seed is not None:
+        changes["seed"] = args.seed
+    if args.versions is not None:
+        if args.versions > MAX_VERSIONS:
+            from .errors import GenexamError
+
+            raise GenexamError(f"--versions {args.versions}: at most {MAX_VERSIONS} versions (A to ZZ)")
+        changes["versions"] = args.versions
+    if args.format:
+        changes["formats"] = args.format
+    if args.engine:
+        changes["engine"] = args.engine
+    spec = dataclasses.replace(spec, **changes)
+    out_dir = args.output or Path("out") / spec.name
+    result = build(spec, registry, out_dir, key=not args.no_key)
+    elapsed = time.perf_counter() - start
+    kinds = "exams" if args.no_key else "exams and keys"
+    print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({spec.versions} version"
+          f"{'s' if spec.versions != 1 else ''}, {kinds}: {', '.join(spec.formats)}) in {elapsed:.1f} s")
+    return 0
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    from .registry import build_registry
+
+    registry = build_registry()
+    for name, family in registry.families.items():
+        print(f"{name}: {family.title}")
+        for param in family.params:
+            default = param.default_distribution.describe()
+            doc = f" -- {param.doc}" if param.doc else ""
+            print(f"    {param.name}: {param.expected()}; default {default}{doc}")
+        parts = ", ".join(f"({p.id}) {' '.join(p.answers)}" for p in family.parts)
+        print(f"  answers: {parts}")
+        if family.constraints:
+            print(f"  constraints: {'; '.join(family.constraints)}")
+        print()
+    return 0
+
+
+def _instance(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
+    import random
+
+    from .distributions import Fixed
+    from .errors import GenexamError, did_you_mean, one_of
+    from .instances import solve
+    from .params import parse_distribution
+    from .registry import build_registry
+    from .sampling import draw_params
+
+    registry = build_registry()
+    family = registry.get(args.family)
+    overrides: dict[str, Any] = {}
+    for item in args.sets:
+        name, value = _parse_set(item)
+        if name not in family.param_names():
+            raise GenexamError(f"--set {item}: family '{family.name}' has no parameter '{name}'"
+                               f"{did_you_mean(name, family.param_names())}; its parameters are "
+                               f"{one_of(family.param_names())}")
+        param = family.param(name)
+        try:
+            dist = parse_distribution(value)
+            if dist is None:
+                dist = Fixed(param.coerce(value))
+            else:
+                param.check_distribution(dist)
+        except ValueError as exc:
+            raise GenexamError(f"--set {item}: {exc}; {name} is {param.expected()}") from None
+        overrides[name] = dist
+    params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}")
+    return family, params, solve(family, params)
+
+
+def _parse_set(item: str) -> tuple[str, Any]:
+    import yaml
+
+    from .errors import GenexamError
+
+    name, sep, text = item.partition("=")
+    if not sep or not name.strip():
+        raise GenexamError(f"--set {item!r}: expected NAME=VALUE, e.g. --set n=75 or --set xs=[1,2,3]")
+    try:
+        value = yaml.safe_load(text) if text.strip() else None
+    except yaml.YAMLError as exc:
+        raise GenexamError(f"--set {item}: the value is not valid YAML ({exc.problem if hasattr(exc, 'problem') else exc}); "
+                           "write e.g. 3, 1/2, true or [1, 2, 3]") from None
+    if value is None:
+        raise GenexamError(f"--set {item}: give a value after '='")
+    return name.strip(), value
+
+
+def _run_solve(args: argparse.Namespace) -> int:
+    import json
+
+    from .answers import to_json_value
+
+    family, params, solution = _instance(args)
+    record = {
+        "family": family.name,
+        "params": {k: to_json_value(v) for k, v in params.items()},
+        "answers": {k: to_json_value(solution.answers[k]) for k in family.answer_ids()},
+    }
+    if args.json:
+        print(json.dumps(record, indent=2, ensure_ascii=False))
+    else:
+        print(f"{family.name}: {family.title}")
+        for section in ("params", "answers"):
+            print(f"{section}:")
+            for key, value in record[section].items():
+                print(f"  {key} = {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from .errors import Location
+    from .instances import Instance
+    from .spec import ProblemSpec
+    from .templating import render_problem
+
+    family, params, solution = _instance(args)
+    problem = ProblemSpec(family.name, family, family.part_ids(), 0, {}, (), Location("<command line>"))
+    text = render_problem(Instance(1, "A", problem, args.seed, params, solution))
+    shown = ", ".join(f"{k} = {v}" for k, v in params.items())
+    print(f"# {family.title}\n\n*{family.name}: {shown}*\n\n{text.statement}\n")
+    for part in text.parts:
+        label = f"**({part.id})** " if len(text.parts) > 1 else ""
+        print(f"{label}{part.statement}\n\n**Solution.** {part.solution}\n")
+    return 0
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    from .instances import make_version
+    from .registry import build_registry
+    from .spec import read_spec
+
+    registry = build_registry()
+    spec = read_spec(args.spec, registry)
+    for label in spec.version_labels:
+        make_version(spec, label)
+    print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
+          f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn and solved")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

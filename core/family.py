@@ -1,0 +1,94 @@
+"""The problem-family plugin API.
+
+A family is a subclass of :class:`Family` declaring, top to bottom: its name
+and title, its parameters, its constraints, its parts, ``solve`` (exact sympy
+answers under stable ids, plus the worked steps) and ``check`` (a second,
+independent route to the same answers). Its Jinja2 template, ``<name>.md.j2``
+beside the module, holds the statement and solution of each part as Markdown
+with TeX math, in blocks named ``statement``, ``part_<id>`` and
+``solution_<id>``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from .params import Param
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a question: which answers it asks for and how much room
+    the exam leaves for the student's work."""
+
+    id: str
+    answers: tuple[str, ...]
+    #: A length both LaTeX and Typst read: a number with cm, mm, in or pt.
+    space: str = "4cm"
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"\d+(\.\d+)?(cm|mm|in|pt)", self.space):
+            raise ValueError(f"part {self.id}: space must be a length such as '4cm', not {self.space!r}")
+
+
+@dataclass
+class Solution:
+    """A solved instance: exact answers by id, and intermediate values the
+    template shows as worked steps."""
+
+    answers: dict[str, Any]
+    steps: dict[str, Any] = field(default_factory=dict)
+
+
+class Family:
+    """Base class of every problem family. Subclasses set the class
+    attributes and implement :meth:`solve` and :meth:`check`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]]
+    #: Conditions on the parameters, in the constraint language of specs' ``where``.
+    constraints: ClassVar[tuple[str, ...]] = ()
+    parts: ClassVar[tuple[Part, ...]]
+    #: File name of the template, next to the module that defines the family.
+    template: ClassVar[str] = ""
+
+    def solve(self, p: Mapping[str, Any]) -> Solution:
+        """Solve the instance with parameters ``p`` exactly."""
+        raise NotImplementedError
+
+    def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
+        """Recompute the answers by a second route, independent of :meth:`solve`.
+        Returns answer id -> value; tests require these to equal solve's."""
+        raise NotImplementedError
+
+    # -- derived from the declaration ----------------------------------------
+
+    @classmethod
+    def answer_ids(cls) -> tuple[str, ...]:
+        """Every answer id, in part order."""
+        seen: dict[str, None] = {}
+        for part in cls.parts:
+            seen.update(dict.fromkeys(part.answers))
+        return tuple(seen)
+
+    @classmethod
+    def param(cls, name: str) -> Param:
+        return next(p for p in cls.params if p.name == name)
+
+    @classmethod
+    def param_names(cls) -> tuple[str, ...]:
+        return tuple(p.name for p in cls.params)
+
+    @classmethod
+    def part_ids(cls) -> tuple[str, ...]:
+        return tuple(part.id for part in cls.parts)
+
+    @classmethod
+    def template_path(cls) -> Path:
+        """The template beside the module that defines the family."""
+        return Path(inspect.getfile(cls)).with_name(cls.template or f"{cls.name}.md.j2")

@@ -1,0 +1,64 @@
+"""Drawing and solving every problem of every version."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .errors import GenexamError
+from .family import Family, Solution
+from .sampling import derive_seed, draw_params
+from .spec import ProblemSet, ProblemSpec
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One problem of one version: its parameters and exact solution."""
+
+    number: int
+    version: str
+    problem: ProblemSpec
+    seed: int
+    params: Mapping[str, Any]
+    solution: Solution
+
+    @property
+    def family(self) -> type[Family]:
+        return self.problem.family
+
+
+def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | None = None) -> list[Instance]:
+    """Draw and solve each problem of ``spec`` for one version label.
+
+    ``solved`` memoizes solutions across versions: a solution depends only on
+    the family and the parameters, and versions often repeat an instance."""
+    out = []
+    for number, problem in enumerate(spec.problems, start=1):
+        seed = derive_seed(spec.seed, version, problem.id)
+        context = f"{problem.location}: problem {number} ({problem.id}), version {version}"
+        params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)
+        key = (problem.family.name, repr(sorted(params.items())))
+        if solved is None or key not in solved:
+            solution = solve(problem.family, params, context)
+            if solved is not None:
+                solved[key] = solution
+        else:
+            solution = solved[key]
+        out.append(Instance(number, version, problem, seed, params, solution))
+    return out
+
+
+def solve(family: type[Family], params: Mapping[str, Any], context: str = "") -> Solution:
+    """Solve one instance; an instance the family cannot solve (a singular
+    matrix, say) is reported as the user's parameters, not a crash."""
+    try:
+        solution = family().solve(params)
+    except (ValueError, ZeroDivisionError, ArithmeticError) as exc:
+        shown = ", ".join(f"{k}={v}" for k, v in params.items())
+        raise GenexamError(f"{context + ': ' if context else ''}family '{family.name}' cannot solve {shown}: {exc}; "
+                           "change the parameters or add a 'where' constraint that excludes this case") from None
+    missing = set(family.answer_ids()) - set(solution.answers)
+    if missing:  # a plugin bug, but name it clearly
+        raise GenexamError(f"family '{family.name}' did not produce the answers {sorted(missing)} it declares")
+    return solution

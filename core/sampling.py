@@ -1,0 +1,82 @@
+"""Seeding and drawing parameters.
+
+Each (spec seed, version, problem id) gets its own RNG, so adding or removing
+a problem never changes the others. A draw that breaks a constraint is redrawn
+a bounded number of times; if none holds, the error names the constraint that
+failed most often.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from fractions import Fraction
+from typing import Any, Iterable, Mapping
+
+from . import expr
+from .distributions import Distribution
+from .errors import GenexamError
+from .family import Family
+
+MAX_DRAWS = 1000
+
+
+def derive_seed(spec_seed: int, version: str, problem_id: str) -> int:
+    """A 63-bit seed from the spec seed, version label and problem id (stable across runs and platforms)."""
+    digest = hashlib.sha256(f"genexam/{spec_seed}/{version}/{problem_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+class UnsatisfiableError(GenexamError):
+    """No draw within MAX_DRAWS met the constraints."""
+
+
+def draw_params(
+    family: type[Family],
+    rng: random.Random,
+    overrides: Mapping[str, Distribution] | None = None,
+    where: Iterable[expr.Expression] = (),
+    context: str = "",
+) -> dict[str, Any]:
+    """Draw every parameter of ``family`` (defaults overridden by ``overrides``)
+    until the family's constraints and ``where`` all hold."""
+    overrides = overrides or {}
+    checks = [expr.parse(text, family.param_names()) for text in family.constraints] + list(where)
+    failures: Counter[str] = Counter()
+    for _ in range(MAX_DRAWS):
+        drawn: dict[str, Any] = {}
+        for param in family.params:
+            dist = overrides.get(param.name, param.default_distribution)
+            drawn[param.name] = dist.sample(rng, drawn)
+        failed = _first_failure(checks, drawn)
+        if failed is None:
+            return drawn
+        failures[failed] += 1
+    worst, count = failures.most_common(1)[0]
+    where_from = f"{context}: " if context else ""
+    raise UnsatisfiableError(
+        f"{where_from}no parameters for family '{family.name}' satisfy \"{worst}\" "
+        f"({count} of {MAX_DRAWS} draws failed it); widen the ranges in 'params' or relax 'where'"
+    )
+
+
+def _first_failure(checks: list[expr.Expression], drawn: Mapping[str, Any]) -> str | None:
+    plain = {k: _plain(v) for k, v in drawn.items()}
+    for check in checks:
+        try:
+            holds = check.evaluate(plain)
+        except (ArithmeticError, TypeError, ValueError, IndexError, KeyError):
+            holds = False  # e.g. division by a drawn zero: treat as not satisfied
+        if not holds:
+            return check.text
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """Values as the constraint evaluator sees them: ints, Fractions, lists."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "p") and hasattr(value, "q"):  # sympy Rational
+        return Fraction(int(value.p), int(value.q))
+    return value

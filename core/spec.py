@@ -1,0 +1,316 @@
+"""Reading a problem-set spec into typed, validated objects.
+
+Every problem found is collected -- not just the first -- with its
+file:line:col, key path, what was expected and a did-you-mean suggestion, so
+``genexam validate`` can report them all at once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Mapping
+
+from . import expr
+from .distributions import Distribution, Fixed
+from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
+from .family import Family
+from .params import parse_distribution
+from .registry import Registry
+from .values import parse_number
+from .yamlpos import KeyPath, Located, format_path, load
+
+FORMATS = ("md", "tex", "typ", "pdf", "json")
+ENGINES = ("typst", "latex")
+TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems")
+PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where")
+MAX_VERSIONS = 702  # A..ZZ
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """One entry of ``problems``: a family, which parts to ask, points, and
+    parameter overrides and constraints."""
+
+    id: str
+    family: type[Family]
+    parts: tuple[str, ...]
+    points: tuple[Fraction, ...] | Fraction
+    overrides: Mapping[str, Distribution]
+    where: tuple[expr.Expression, ...]
+    location: Location
+
+    @property
+    def total_points(self) -> Fraction:
+        return sum(self.points, Fraction(0)) if isinstance(self.points, tuple) else self.points
+
+    def part_points(self, part: str) -> Fraction | None:
+        return self.points[self.parts.index(part)] if isinstance(self.points, tuple) else None
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    """A whole validated spec."""
+
+    path: Path
+    title: str
+    course: str
+    date: str
+    instructions: str
+    seed: int
+    versions: int
+    formats: tuple[str, ...]
+    engine: str
+    problems: tuple[ProblemSpec, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    @property
+    def version_labels(self) -> list[str]:
+        return [version_label(i) for i in range(self.versions)]
+
+
+def version_label(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA, ... (spreadsheet column style)."""
+    label = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        label = chr(ord("A") + rem) + label
+    return label
+
+
+def read_spec(path: str | Path, registry: Registry) -> ProblemSet:
+    """Load and validate the spec at ``path``; raise SpecError listing every problem."""
+    path = Path(path)
+    if not path.is_file():
+        hint = " (it is a directory)" if path.is_dir() else ""
+        raise GenexamError(f"{path}: no such spec file{hint}; give the path to a .yaml problem set")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GenexamError(f"{path}: cannot read the spec: {exc}") from None
+    return parse_spec(text, str(path), registry)
+
+
+def parse_spec(text: str, file: str, registry: Registry) -> ProblemSet:
+    """Validate spec text (see :func:`read_spec`)."""
+    located = load(text, file)
+    checker = _Checker(located)
+    spec = checker.problem_set(registry)
+    if checker.problems:
+        raise SpecError(checker.problems)
+    assert spec is not None
+    return spec
+
+
+@dataclass
+class _Checker:
+    doc: Located
+    problems: list[Problem] = field(default_factory=list)
+    used_ids: set[str] = field(default_factory=set)
+
+    def report(self, path: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.doc.where(path), format_path(path), message))
+
+    def problem_set(self, registry: Registry) -> ProblemSet | None:
+        root = self.doc.value
+        if not isinstance(root, dict):
+            self.report((), f"a spec is a mapping with keys {one_of(TOP_KEYS)}, found {_kind(root)}")
+            return None
+        self._unknown_keys(root, (), TOP_KEYS)
+        title = self._text(root, ("title",), required=True)
+        course = self._text(root, ("course",))
+        date = self._text(root, ("date",))
+        instructions = self._text(root, ("instructions",))
+        seed = self._integer(root, ("seed",), default=0, low=0)
+        versions = self._integer(root, ("versions",), default=1, low=1, high=MAX_VERSIONS)
+        formats = self._formats(root.get("formats", list(FORMATS)), ("formats",))
+        engine = root.get("engine", "typst")
+        if engine not in ENGINES:
+            self.report(("engine",), f"expected {one_of(ENGINES)}, found {engine!r}{did_you_mean(str(engine), ENGINES)}")
+        raw_problems = root.get("problems")
+        problems: list[ProblemSpec] = []
+        if not isinstance(raw_problems, list) or not raw_problems:
+            self.report(("problems",), "expected a non-empty list of problems, each with a 'family'")
+        else:
+            ids: dict[str, int] = {}
+            for index, raw in enumerate(raw_problems):
+                problem = self._problem(raw, ("problems", index), registry, ids)
+                if problem is not None:
+                    problems.append(problem)
+        return ProblemSet(
+            path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
+            seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems),
+        )
+
+    # -- pieces ----------------------------------------------------------------
+
+    def _unknown_keys(self, mapping: Mapping[Any, Any], path: KeyPath, allowed: tuple[str, ...]) -> None:
+        for key in mapping:
+            if key not in allowed:
+                self.report(path + (key,), f"unknown key '{key}'{did_you_mean(str(key), allowed)}; "
+                                           f"allowed here: {one_of(allowed)}")
+
+    def _text(self, mapping: Mapping[str, Any], path: KeyPath, required: bool = False) -> str:
+        value = mapping.get(path[-1])
+        if value is None:
+            if required:
+                self.report(path, f"'{path[-1]}' is required: add `{path[-1]}: ...` to the spec")
+            return ""
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.report(path, f"expected text, found {_kind(value)}")
+        return ""
+
+    def _integer(self, mapping: Mapping[str, Any], path: KeyPath, default: int, low: int,
+                 high: int | None = None) -> int:
+        value = mapping.get(path[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.report(path, f"expected a whole number, found {value!r}")
+            return default
+        if value < low or (high is not None and value > high):
+            self.report(path, f"expected a whole number from {low}" + (f" to {high}" if high else " up") + f", found {value}")
+            return default
+        return value
+
+    def _formats(self, raw: Any, path: KeyPath) -> tuple[str, ...]:
+        items = [s.strip() for s in raw.split(",")] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            self.report(path, f"expected a list of formats from {one_of(FORMATS)}, found {raw!r}")
+            return FORMATS
+        good = []
+        for index, item in enumerate(items):
+            if item in FORMATS:
+                good.append(item)
+            else:
+                self.report(path + (index,) if not isinstance(raw, str) else path,
+                            f"unknown format {item!r}{did_you_mean(str(item), FORMATS)}; expected {one_of(FORMATS)}")
+        return tuple(f for f in FORMATS if f in good)
+
+    def _problem(self, raw: Any, path: KeyPath, registry: Registry, ids: dict[str, int]) -> ProblemSpec | None:
+        if not isinstance(raw, dict):
+            self.report(path, f"a problem is a mapping with at least 'family', found {_kind(raw)}")
+            return None
+        self._unknown_keys(raw, path, PROBLEM_KEYS)
+        name = raw.get("family")
+        if not isinstance(name, str):
+            self.report(path + ("family",) if "family" in raw else path,
+                        "every problem needs 'family: NAME'; `genexam list` shows the families")
+            return None
+        family = registry.families.get(name)
+        if family is None:
+            self.report(path + ("family",), f"unknown family '{name}'{did_you_mean(name, registry.families)}; "
+                                            "`genexam list` shows the installed families")
+            return None
+        parts = self._parts(raw.get("parts"), path + ("parts",), family)
+        points = self._points(raw.get("points"), path + ("points",), parts)
+        overrides = self._overrides(raw.get("params", {}), path + ("params",), family)
+        where = self._where(raw.get("where", []), path + ("where",), family)
+        problem_id = raw.get("id")
+        if problem_id is None:
+            ids[name] = ids.get(name, 0) + 1
+            problem_id = name if ids[name] == 1 else f"{name}-{ids[name]}"
+        elif not isinstance(problem_id, str) or not problem_id:
+            self.report(path + ("id",), f"expected a non-empty text id, found {problem_id!r}")
+            problem_id = str(problem_id)
+        if problem_id in self.used_ids:
+            self.report(path + ("id",) if "id" in raw else path,
+                        f"problem id '{problem_id}' is used twice; give one of them another `id:`")
+        self.used_ids.add(problem_id)
+        return ProblemSpec(problem_id, family, parts, points, overrides, where, self.doc.where(path))
+
+    def _parts(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[str, ...]:
+        available = family.part_ids()
+        if raw is None:
+            return available
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            self.report(path, f"expected a list of parts from {one_of(available)}, found {raw!r}")
+            return available
+        chosen = []
+        for index, item in enumerate(items):
+            if item not in available:
+                self.report(path + (index,), f"family '{family.name}' has no part {item!r}"
+                                             f"{did_you_mean(str(item), available)}; its parts are {one_of(available)}")
+            elif item in chosen:
+                self.report(path + (index,), f"part {item!r} is listed twice")
+            else:
+                chosen.append(item)
+        # Parts are asked in the family's order, whatever order the spec lists them in.
+        return tuple(p for p in available if p in chosen) or available
+
+    def _points(self, raw: Any, path: KeyPath, parts: tuple[str, ...]) -> tuple[Fraction, ...] | Fraction:
+        if raw is None:
+            self.report(path, "every problem needs 'points': a number, or a list with one number per part")
+            return Fraction(0)
+        if isinstance(raw, list):
+            if len(raw) != len(parts):
+                self.report(path, f"{len(raw)} points given for {len(parts)} parts ({', '.join(parts)}); "
+                                  "give one number per part, or a single number for the whole question")
+                return Fraction(0)
+            return tuple(self._point(v, path + (i,)) for i, v in enumerate(raw))
+        return self._point(raw, path)
+
+    def _point(self, raw: Any, path: KeyPath) -> Fraction:
+        try:
+            value = Fraction(parse_number(raw))
+        except ValueError as exc:
+            self.report(path, f"points: {exc}")
+            return Fraction(0)
+        if value < 0:
+            self.report(path, f"points cannot be negative, found {raw}")
+        return value
+
+    def _overrides(self, raw: Any, path: KeyPath, family: type[Family]) -> dict[str, Distribution]:
+        if not isinstance(raw, dict):
+            self.report(path, f"expected a mapping of parameter names to values or distributions, found {_kind(raw)}")
+            return {}
+        names = family.param_names()
+        out: dict[str, Distribution] = {}
+        for key, value in raw.items():
+            if key not in names:
+                self.report(path + (key,), f"family '{family.name}' has no parameter '{key}'"
+                                           f"{did_you_mean(str(key), names)}; its parameters are {one_of(names)}")
+                continue
+            param = family.param(key)
+            try:
+                dist = parse_distribution(value)
+                if dist is None:
+                    dist = Fixed(param.coerce(value))
+                else:
+                    param.check_distribution(dist)
+            except ValueError as exc:
+                self.report(path + (key,), f"{exc}; {key} is {param.expected()}")
+                continue
+            out[key] = dist
+        return out
+
+    def _where(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[expr.Expression, ...]:
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list):
+            self.report(path, f"expected a list of conditions such as \"d_k <= d_model\", found {_kind(raw)}")
+            return ()
+        out = []
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                self.report(path + (index,), f"a condition is text such as \"d_k <= d_model\", found {item!r}")
+                continue
+            try:
+                out.append(expr.parse(item, family.param_names()))
+            except expr.ExpressionError as exc:
+                self.report(path + (index,), str(exc))
+        return tuple(out)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: f"the text {value!r}", bool: f"{value}"}.get(
+        type(value), f"{value!r}")

@@ -1,0 +1,114 @@
+"""Rendering a family's template into Markdown fragments.
+
+A family template has a block ``statement`` and, for each part, blocks
+``part_<id>`` (the question) and ``solution_<id>`` (the worked answer). It
+sees every parameter by name, plus ``params``, ``answers``, ``work`` (the
+solution's worked steps) and ``parts`` (the part ids asked). Errors name the
+template file and line.
+"""
+
+from __future__ import annotations
+
+import functools
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import jinja2
+
+from .errors import TemplateError
+from .family import Family
+from .instances import Instance
+from .texfilters import FILTERS
+
+#: Names a template sees besides the parameters; no parameter may use them.
+RESERVED_NAMES = ("params", "answers", "work", "parts")
+
+
+@dataclass(frozen=True)
+class PartText:
+    id: str
+    statement: str
+    solution: str
+
+
+@dataclass(frozen=True)
+class ProblemText:
+    """An instance's statement and parts as Markdown with TeX math."""
+
+    statement: str
+    parts: tuple[PartText, ...]
+
+
+def _load(name: str) -> tuple[str, str, Callable[[], bool]]:
+    path = Path(name)
+    return path.read_text(encoding="utf-8"), str(path), lambda: True
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(filters: tuple[tuple[str, Callable[..., Any]], ...]) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_load),
+        undefined=jinja2.StrictUndefined,  # a misspelt variable is an error, not an empty string
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(FILTERS)
+    env.filters.update(dict(filters))
+    return env
+
+
+def template_for(family: type[Family], extra_filters: Mapping[str, Callable[..., Any]] | None = None) -> jinja2.Template:
+    """The compiled template of ``family``; syntax errors name file and line."""
+    env = _environment(tuple(sorted((extra_filters or {}).items())))
+    path = family.template_path()
+    try:
+        template = env.get_template(str(path))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or path}:{exc.lineno}: template error in family "
+                            f"'{family.name}': {exc.message}") from None
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read the template of family '{family.name}': {exc}") from None
+    missing = [b for b in _required_blocks(family) if b not in template.blocks]
+    if missing:
+        raise TemplateError(f"{path}: template of family '{family.name}' lacks the blocks "
+                            f"{', '.join(missing)}; add {{% block {missing[0]} %}}...{{% endblock %}}")
+    return template
+
+
+def _required_blocks(family: type[Family]) -> list[str]:
+    return ["statement"] + [f"{kind}_{p}" for p in family.part_ids() for kind in ("part", "solution")]
+
+
+def render_problem(instance: Instance, extra_filters: Mapping[str, Callable[..., Any]] | None = None) -> ProblemText:
+    """Render statement, parts and solutions of one instance as Markdown."""
+    family = instance.family
+    template = template_for(family, extra_filters)
+    context = dict(instance.params)
+    context.update(
+        params=instance.params,
+        answers=instance.solution.answers,
+        work=instance.solution.steps,
+        parts=instance.problem.parts,
+    )
+
+    def block(name: str) -> str:
+        try:
+            return "".join(template.blocks[name](template.new_context(context))).strip()
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{_template_line(exc, template)}: template error in family "
+                                f"'{family.name}', block '{name}': {exc}") from None
+
+    parts = tuple(PartText(p, block(f"part_{p}"), block(f"solution_{p}")) for p in instance.problem.parts)
+    return ProblemText(block("statement"), parts)
+
+
+def _template_line(exc: BaseException, template: jinja2.Template) -> str:
+    """file:line of the template frame in the traceback (Jinja rewrites frames to template lines)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == template.filename:
+            return f"{frame.filename}:{frame.lineno}"
+    return str(template.filename)

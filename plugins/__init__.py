@@ -1,0 +1,12 @@
+"""genexam's built-in problem families.
+
+Like pytest's built-in plugins, each module here is registered through the
+same ``genexam_families`` hook a third-party package implements; this tuple is
+the only list of them.
+"""
+
+BUILTIN_PLUGINS = (
+    "attention_ops",
+    "softmax_logistic",
+    "gda_table",
+)

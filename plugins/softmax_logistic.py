@@ -1,0 +1,69 @@
+"""softmax_logistic: a two-class softmax is logistic regression with w = w0 - w1."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Mapping
+
+import sympy
+
+from genexam import hookimpl
+from genexam.distributions import Computed
+from genexam.family import Family, Part, Solution
+from genexam.params import Vector
+from genexam.values import to_sympy
+
+
+def _first_vector(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
+    return [rng.randint(-3, 3) for _ in range(rng.randint(2, 3))]
+
+
+def _same_length(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
+    return [rng.randint(-3, 3) for _ in drawn["w0"]]
+
+
+class SoftmaxLogistic(Family):
+    name = "softmax_logistic"
+    title = "A two-class softmax is logistic regression"
+    params = (
+        Vector("w0", Computed(_first_vector, "2 or 3 integers from -3 to 3"), low=-20, high=20,
+               element="rational", doc="weights of class 0"),
+        Vector("w1", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
+               element="rational", doc="weights of class 1"),
+        Vector("x", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
+               element="rational", doc="the input"),
+    )
+    # |w.x| <= 4 keeps both probabilities away from 0 and 1, where they
+    # would print as 0.0000 and 1.0000.
+    constraints = ("len(w0) == len(w1) == len(x)", "w0 != w1", "abs(dot(w0, x) - dot(w1, x)) <= 4")
+    parts = (
+        Part("a", ("w",), space="6cm"),
+        Part("b", ("p_y0", "p_y1"), space="4cm"),
+    )
+
+    def solve(self, p: Mapping[str, Any]) -> Solution:
+        w0, w1, x = (sympy.Matrix(to_sympy(p[k])) for k in ("w0", "w1", "x"))
+        w = w0 - w1
+        z = (w.T * x)[0]
+        p_y0 = 1 / (1 + sympy.exp(-z))
+        answers = {"w": list(w), "p_y0": p_y0, "p_y1": 1 / (1 + sympy.exp(z))}
+        steps = {
+            "s0": (w0.T * x)[0], "s1": (w1.T * x)[0], "z": z,
+            "p_y0_approx": sympy.Float(p_y0.evalf(30), 4), "p_y1_approx": sympy.Float((1 - p_y0).evalf(30), 4),
+        }
+        return Solution(answers, steps)
+
+    def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
+        # Second route: the softmax itself, class by class, with no algebra.
+        scores = [sum(sympy.Rational(a) * sympy.Rational(b) for a, b in zip(p[k], p["x"])) for k in ("w0", "w1")]
+        exps = [sympy.exp(s) for s in scores]
+        return {
+            "w": [sympy.Rational(a) - sympy.Rational(b) for a, b in zip(p["w0"], p["w1"])],
+            "p_y0": exps[0] / (exps[0] + exps[1]),
+            "p_y1": exps[1] / (exps[0] + exps[1]),
+        }
+
+
+@hookimpl
+def genexam_families() -> list[type[Family]]:
+    return [SoftmaxLogistic]

@@ -1,0 +1,1 @@
+"""Document layouts (exam and key) for Markdown, LaTeX and Typst, rendered by genexam.render.layout."""
