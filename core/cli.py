@@ -204,7 +204,9 @@ def _instance(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
             else:
                 param.check_distribution(dist)
         except ValueError as exc:
-            raise GenexamError(f"--set {item}: {exc}; {name} is {param.expected()}") from None
+            from .spec import _with_expected
+
+            raise GenexamError(f"--set {item}: {_with_expected(str(exc), name, param.expected())}") from None
         overrides[name] = dist
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}")
     return family, params, solve(family, params)

@@ -49,7 +49,12 @@ class SpecError(GenexamError):
 
     def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            text = f"{len(self.problems)} problems in {self.problems[0].location.file}:\n" + "\n".join(
+                f"  {p}" for p in self.problems)
+        super().__init__(text)
 
 
 class TemplateError(GenexamError):

@@ -36,7 +36,7 @@ def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | N
     out = []
     for number, problem in enumerate(spec.problems, start=1):
         seed = derive_seed(spec.seed, version, problem.id)
-        context = f"{problem.location}: problem {number} ({problem.id}), version {version}"
+        context = f"{problem.location}: {problem.key_path or problem.id} (problem {number}, version {version})"
         params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)
         key = (problem.family.name, repr(sorted(params.items())))
         if solved is None or key not in solved:

@@ -70,7 +70,10 @@ class Param:
         if self.kind == "choice":
             if raw in self.options and type(raw) is type(self.options[0]):
                 return raw
-            raise ValueError(f"expected {self.expected()}, found {raw!r}")
+            from .errors import did_you_mean
+
+            hint = did_you_mean(str(raw), [str(o) for o in self.options])
+            raise ValueError(f"expected {self.expected()}, found {raw!r}{hint}")
         if self.kind in ("int", "rational"):
             return self._number(raw, self.kind)
         if self.kind == "vector":

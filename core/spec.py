@@ -41,6 +41,7 @@ class ProblemSpec:
     overrides: Mapping[str, Distribution]
     where: tuple[expr.Expression, ...]
     location: Location
+    key_path: str = ""
 
     @property
     def total_points(self) -> Fraction:
@@ -224,7 +225,9 @@ class _Checker:
             self.report(path + ("id",) if "id" in raw else path,
                         f"problem id '{problem_id}' is used twice; give one of them another `id:`")
         self.used_ids.add(problem_id)
-        return ProblemSpec(problem_id, family, parts, points, overrides, where, self.doc.where(path))
+        where_path = path + ("where",) if "where" in raw else path
+        return ProblemSpec(problem_id, family, parts, points, overrides, where,
+                           self.doc.where(where_path), format_path(where_path))
 
     def _parts(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[str, ...]:
         available = family.part_ids()
@@ -287,7 +290,7 @@ class _Checker:
                 else:
                     param.check_distribution(dist)
             except ValueError as exc:
-                self.report(path + (key,), f"{exc}; {key} is {param.expected()}")
+                self.report(path + (key,), _with_expected(str(exc), key, param.expected()))
                 continue
             out[key] = dist
         return out
@@ -307,6 +310,11 @@ class _Checker:
             except expr.ExpressionError as exc:
                 self.report(path + (index,), str(exc))
         return tuple(out)
+
+
+def _with_expected(message: str, name: str, expected: str) -> str:
+    """Add what the parameter accepts, unless the message already says it."""
+    return message if expected in message else f"{message}; {name} is {expected}"
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,49 @@
+"""Shared test helpers: running the CLI as a user would, and the registry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PROBLEM_SETS = REPO / "problem_sets"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_genexam(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+    """Run `genexam ARGS` in a fresh interpreter, exactly as a user would."""
+    result = subprocess.run(
+        [sys.executable, "-m", "genexam.cli", *args],
+        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=600,
+    )
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+@pytest.fixture(scope="session")
+def registry():
+    from genexam.registry import build_registry
+
+    return build_registry()
+
+
+def require_tool(name: str, why: str) -> None:
+    """Skip when an external tool is missing -- unless GENEXAM_REQUIRE_TOOLS=1
+    (set by .ci/run, which installs them), where a missing tool fails."""
+    import shutil
+
+    if shutil.which(name):
+        return
+    if os.environ.get("GENEXAM_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{name} is required here (GENEXAM_REQUIRE_TOOLS=1) but not installed: {why}")
+    pytest.skip(f"{name} not installed: {why}")
