@@ -33,11 +33,15 @@ def tex(value: Any) -> str:
 
 
 def num(value: Any) -> str:
-    """An integer with thousands grouped (1{,}070{,}625); other numbers as tex()."""
+    """An integer with thousands grouped by thin spaces, SI style (1\\,070\\,625;
+    four digits stay whole); other numbers as tex(). A comma would read as a
+    list separator in Typst, which spaces it like one."""
     value = to_sympy(value)
     if isinstance(value, sympy.Integer):
         sign = "-" if value < 0 else ""
-        digits = f"{abs(int(value)):,}".replace(",", "{,}")
+        digits = str(abs(int(value)))
+        if len(digits) > 4:
+            digits = f"{int(digits):,}".replace(",", r"\,")
         return sign + digits
     return tex(value)
 
