@@ -33,9 +33,9 @@ class SoftmaxLogistic(Family):
         Vector("x", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
                element="rational", doc="the input"),
     )
-    # |w.x| <= 4 keeps both probabilities away from 0 and 1, where they
-    # would print as 0.0000 and 1.0000.
-    constraints = ("len(w0) == len(w1) == len(x)", "w0 != w1", "abs(dot(w0, x) - dot(w1, x)) <= 4")
+    # 1 <= |w.x| <= 4: not the trivial 1/2, and away from 0 and 1, where the
+    # probabilities would print as 0.0000 and 1.0000.
+    constraints = ("len(w0) == len(w1) == len(x)", "w0 != w1", "1 <= abs(dot(w0, x) - dot(w1, x)) <= 4")
     parts = (
         Part("a", ("w",), space="6cm"),
         Part("b", ("p_y0", "p_y1"), space="4cm"),
