@@ -48,7 +48,8 @@ class AttentionOps(Family):
         weights = h * d * (2 * dk + dv) + (h * dv * d if p["out_proj"] else 0)
         biases = (h * (2 * dk + dv) + (d if p["out_proj"] else 0)) if p["bias"] else 0
         answers["params"] = weights + biases
-        steps = {"per_n": per_n, "weights": weights, "biases": biases, "n_symbol": N}
+        rows = {"q": h * N * d * dk, "k": h * N * d * dk, "v": h * N * d * dv}
+        steps = {"per_n": per_n, "rows": rows, "weights": weights, "biases": biases}
         return Solution(answers, steps)
 
     def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
