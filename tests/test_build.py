@@ -129,7 +129,7 @@ def test_exam_has_no_solutions_and_key_has_all(a5_build):
         assert "Solution" not in exam and "Name:" in exam
         assert key.count("**Solution") == 7  # 3 + 2 + 2 parts
         typ = (a5_build / f"exam-{label}.typ").read_text()
-        assert "#solution(" not in typ and typ.count("#answer-space(") == 7
+        assert "#solution(" not in typ and typ.count("#with-space(") == 7
 
 
 def test_spec_text_prints_literally_in_typst_and_markdown(tmp_path):
