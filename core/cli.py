@@ -11,7 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+if TYPE_CHECKING:
+    from .registry import Registry
 
 VERBS = ("build", "list", "show", "solve", "validate")
 FORMATS = ("md", "tex", "typ", "pdf", "json")
@@ -80,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     solve.set_defaults(run=_run_solve)
 
     validate = verbs.add_parser("validate", help="check a problem set without building it",
-                                description="Report every problem in a spec, and draw each version to "
-                                            "catch constraints that cannot be met; writes nothing.")
+                                description="Report every problem in a spec, and draw, solve and render "
+                                            "each version to catch constraints that cannot be met and "
+                                            "broken family templates; writes nothing.")
     validate.add_argument("spec", type=Path)
     validate.set_defaults(run=_run_validate)
     return parser
@@ -119,7 +123,11 @@ def _formats(text: str) -> tuple[str, ...]:
     items = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in items if t not in FORMATS]
     if bad or not items:
-        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+        from .errors import did_you_mean
+
+        hint = did_you_mean(bad[0], FORMATS) if bad else ""
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}{hint}; "
+                                         f"choose from {','.join(FORMATS)}")
     return tuple(f for f in FORMATS if f in items)
 
 
@@ -177,17 +185,15 @@ def _run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _instance(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
+def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[str, Any], Any]:
     import random
 
     from .distributions import Fixed
     from .errors import GenexamError, did_you_mean, one_of
     from .instances import solve
     from .params import parse_distribution
-    from .registry import build_registry
     from .sampling import draw_params
 
-    registry = build_registry()
     family = registry.get(args.family)
     overrides: dict[str, Any] = {}
     for item in args.sets:
@@ -208,7 +214,8 @@ def _instance(args: argparse.Namespace) -> tuple[Any, dict[str, Any], Any]:
 
             raise GenexamError(f"--set {item}: {_with_expected(str(exc), name, param.expected())}") from None
         overrides[name] = dist
-    params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}")
+    params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
+                         hint="change the --set values")
     return family, params, solve(family, params)
 
 
@@ -234,8 +241,9 @@ def _run_solve(args: argparse.Namespace) -> int:
     import json
 
     from .answers import to_json_value
+    from .registry import build_registry
 
-    family, params, solution = _instance(args)
+    family, params, solution = _instance(args, build_registry())
     record = {
         "family": family.name,
         "params": {k: to_json_value(v) for k, v in params.items()},
@@ -255,12 +263,14 @@ def _run_solve(args: argparse.Namespace) -> int:
 def _run_show(args: argparse.Namespace) -> int:
     from .errors import Location
     from .instances import Instance
+    from .registry import build_registry
     from .spec import ProblemSpec
     from .templating import render_problem
 
-    family, params, solution = _instance(args)
+    registry = build_registry()
+    family, params, solution = _instance(args, registry)
     problem = ProblemSpec(family.name, family, family.part_ids(), 0, {}, (), Location("<command line>"))
-    text = render_problem(Instance(1, "A", problem, args.seed, params, solution))
+    text = render_problem(Instance(1, "A", problem, args.seed, params, solution), registry.filters)
     shown = ", ".join(f"{k} = {v}" for k, v in params.items())
     print(f"# {family.title}\n\n*{family.name}: {shown}*\n\n{text.statement}\n")
     for part in text.parts:
@@ -273,13 +283,21 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .instances import make_version
     from .registry import build_registry
     from .spec import read_spec
+    from .templating import render_problem
 
     registry = build_registry()
     spec = read_spec(args.spec, registry)
+    solved: dict[Any, Any] = {}
+    rendered: set[tuple[Any, ...]] = set()
     for label in spec.version_labels:
-        make_version(spec, label)
+        for instance in make_version(spec, label, solved):
+            # Render too, so a broken family template fails here and not first in a build.
+            key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
+            if key not in rendered:
+                render_problem(instance, registry.filters)
+                rendered.add(key)
     print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
-          f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn and solved")
+          f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
     return 0
 
 

@@ -20,6 +20,9 @@ def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise GenexamError(f"-o {out_dir}: this is a file, not a directory; choose another output directory")
+    container = next((p for p in out_dir.parents if p.exists()), None)
+    if container is not None and not container.is_dir():  # mkdir would fail with a bare "File exists"
+        raise GenexamError(f"-o {out_dir}: {container} is a file, not a directory; choose another output directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise GenexamError(f"-o {out_dir}: the directory exists and was not made by genexam; "
                            "choose a new or empty directory so nothing of yours is replaced")

@@ -23,12 +23,44 @@ def get_plugin_manager(extra_plugins: Iterable[object] = ()) -> pluggy.PluginMan
     """A plugin manager with the entry-point plugins, the built-ins and ``extra_plugins``."""
     pm = pluggy.PluginManager("genexam")
     pm.add_hookspecs(hookspecs)
-    pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    except Exception as exc:  # third-party code failed: name the plugin and where, not a genexam traceback
+        raise GenexamError(f"cannot load the plugin {_unloaded_entry_point(pm)}: {_where_raised(exc)}; "
+                           "fix it, or uninstall the package that provides it") from None
     for module in _builtin_modules():
         pm.register(module)
     for plugin in extra_plugins:
         pm.register(plugin)
     return pm
+
+
+def _unloaded_entry_point(pm: pluggy.PluginManager) -> str:
+    """The first entry point of the group not registered: the one that failed
+    (pluggy loads them in this order and stops at the first error)."""
+    import importlib.metadata
+
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINT_GROUP and not pm.has_plugin(ep.name) and not pm.is_blocked(ep.name):
+                return f"'{ep.name} = {ep.value}' (package {dist.metadata['Name']} {dist.version})"
+    return f"of the '{ENTRY_POINT_GROUP}' entry-point group"
+
+
+def _where_raised(exc: BaseException) -> str:
+    """``file:line: Type: message`` at the innermost frame of the plugin's own code
+    (outside the import machinery and genexam)."""
+    import importlib
+    import traceback
+    from pathlib import Path
+
+    what = f"{type(exc).__name__}: {exc.msg if isinstance(exc, SyntaxError) else exc}"
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}: {what}"
+    machinery = (Path(importlib.__file__).parent, Path(pluggy.__file__).parent, Path(__file__).parent)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")
+              and not any(Path(f.filename).is_relative_to(m) for m in machinery)]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: {what}" if frames else what
 
 
 def _builtin_modules() -> list[object]:

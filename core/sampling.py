@@ -38,36 +38,42 @@ def draw_params(
     overrides: Mapping[str, Distribution] | None = None,
     where: Iterable[expr.Expression] = (),
     context: str = "",
+    hint: str = "widen the ranges in 'params' or relax 'where'",
 ) -> dict[str, Any]:
     """Draw every parameter of ``family`` (defaults overridden by ``overrides``)
-    until the family's constraints and ``where`` all hold."""
+    until the family's constraints and ``where`` all hold; ``context`` and
+    ``hint`` (how to mend it) go into the error when they never do."""
     overrides = overrides or {}
     checks = [expr.parse(text, family.param_names()) for text in family.constraints] + list(where)
     failures: Counter[str] = Counter()
+    errors: dict[str, str] = {}  # constraint -> the last error evaluating it raised
     for _ in range(MAX_DRAWS):
         drawn: dict[str, Any] = {}
         for param in family.params:
             dist = overrides.get(param.name, param.default_distribution)
             drawn[param.name] = dist.sample(rng, drawn)
-        failed = _first_failure(checks, drawn)
+        failed = _first_failure(checks, drawn, errors)
         if failed is None:
             return drawn
         failures[failed] += 1
     worst, count = failures.most_common(1)[0]
     where_from = f"{context}: " if context else ""
+    raised = f"; evaluating it raised {errors[worst]}" if worst in errors else ""
     raise UnsatisfiableError(
         f"{where_from}no parameters for family '{family.name}' satisfy \"{worst}\" "
-        f"({count} of {MAX_DRAWS} draws failed it); widen the ranges in 'params' or relax 'where'"
+        f"({count} of {MAX_DRAWS} draws failed it{raised}); {hint}"
     )
 
 
-def _first_failure(checks: list[expr.Expression], drawn: Mapping[str, Any]) -> str | None:
+def _first_failure(checks: list[expr.Expression], drawn: Mapping[str, Any], errors: dict[str, str]) -> str | None:
+    """The text of the first check ``drawn`` fails, or None; evaluation errors go into ``errors``."""
     plain = {k: _plain(v) for k, v in drawn.items()}
     for check in checks:
         try:
             holds = check.evaluate(plain)
-        except (ArithmeticError, TypeError, ValueError, IndexError, KeyError):
+        except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
             holds = False  # e.g. division by a drawn zero: treat as not satisfied
+            errors[check.text] = f"{type(exc).__name__}: {exc}"
         if not holds:
             return check.text
     return None

@@ -92,9 +92,16 @@ def read_spec(path: str | Path, registry: Registry) -> ProblemSet:
         hint = " (it is a directory)" if path.is_dir() else ""
         raise GenexamError(f"{path}: no such spec file{hint}; give the path to a .yaml problem set")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GenexamError(f"{path}: cannot read the spec: {exc}") from None
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GenexamError(f"{path}: cannot read the spec: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise SpecError([Problem(Location(str(path), line, column), "",
+                                 f"byte 0x{data[exc.start]:02x} is not UTF-8; save the spec as UTF-8")]) from None
     return parse_spec(text, str(path), registry)
 
 
@@ -115,8 +122,9 @@ class _Checker:
     problems: list[Problem] = field(default_factory=list)
     used_ids: set[str] = field(default_factory=set)
 
-    def report(self, path: KeyPath, message: str) -> None:
-        self.problems.append(Problem(self.doc.where(path), format_path(path), message))
+    def report(self, path: KeyPath, message: str, key: bool = False) -> None:
+        """Record a problem at ``path``: at its key when ``key`` (an unknown name), else at its value."""
+        self.problems.append(Problem(self.doc.where(path, key), format_path(path), message))
 
     def problem_set(self, registry: Registry) -> ProblemSet | None:
         root = self.doc.value
@@ -155,7 +163,7 @@ class _Checker:
         for key in mapping:
             if key not in allowed:
                 self.report(path + (key,), f"unknown key '{key}'{did_you_mean(str(key), allowed)}; "
-                                           f"allowed here: {one_of(allowed)}")
+                                           f"allowed here: {one_of(allowed)}", key=True)
 
     def _text(self, mapping: Mapping[str, Any], path: KeyPath, required: bool = False) -> str:
         value = mapping.get(path[-1])
@@ -280,7 +288,8 @@ class _Checker:
         for key, value in raw.items():
             if key not in names:
                 self.report(path + (key,), f"family '{family.name}' has no parameter '{key}'"
-                                           f"{did_you_mean(str(key), names)}; its parameters are {one_of(names)}")
+                                           f"{did_you_mean(str(key), names)}; its parameters are {one_of(names)}",
+                            key=True)
                 continue
             param = family.param(key)
             try:

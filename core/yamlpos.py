@@ -16,6 +16,10 @@ from .errors import Location, Problem, SpecError
 
 KeyPath = tuple[Union[str, int], ...]
 
+#: Aliases can make a small file expand exponentially ("billion laughs");
+#: no real spec comes near this many values.
+MAX_VALUES = 100_000
+
 
 @dataclass
 class Located:
@@ -24,9 +28,14 @@ class Located:
     value: Any
     file: str
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    #: Where each mapping key itself is written (``positions`` has its value).
+    key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def where(self, path: KeyPath) -> Location:
-        """The location of ``path``, or of its nearest ancestor that has one."""
+    def where(self, path: KeyPath, key: bool = False) -> Location:
+        """The location of ``path`` -- of its key rather than its value when
+        ``key`` -- or of its nearest ancestor that has one."""
+        if key and path in self.key_positions:
+            return Location(self.file, *self.key_positions[path])
         for cut in range(len(path), -1, -1):
             if path[:cut] in self.positions:
                 line, col = self.positions[path[:cut]]
@@ -46,26 +55,41 @@ def load(text: str, file: str) -> Located:
     """Parse YAML text; raise SpecError with file:line:col on any syntax error."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        raise SpecError([_marked_problem(exc, file)]) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - every PyYAML parse error is marked
-        raise SpecError([Problem(Location(file), "", f"not valid YAML: {exc}")]) from None
-    if node is None:
-        return Located(None, file)
-    located = Located(None, file)
-    problems: list[Problem] = []
-    _record(node, (), located, problems)
-    if problems:
-        raise SpecError(problems)
-    try:
+        if node is None:
+            return Located(None, file)
+        located = Located(None, file)
+        problems: list[Problem] = []
+        _record(node, (), located, problems, set())
+        if problems:
+            raise SpecError(problems)
         located.value = yaml.SafeLoader("").construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise SpecError([_marked_problem(exc, file)]) from None
+    except yaml.reader.ReaderError as exc:  # a forbidden character: the one unmarked error, placed by its offset
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - text.rfind("\n", 0, exc.position)
+        raise SpecError([Problem(Location(file, line, column), "", f"not valid YAML: the character "
+                                 f"U+{exc.character:04X} is not allowed (YAML forbids control characters)")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - every other PyYAML error is marked
+        raise SpecError([Problem(Location(file), "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML composes recursively
+        raise SpecError([Problem(Location(file), "", "the YAML is nested too deeply to read")]) from None
     return located
 
 
-def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Problem]) -> None:
-    located.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Problem], active: set[int]) -> None:
+    """Note the position of ``path`` and of everything under it; ``active``
+    holds the nodes being walked, so an alias to an enclosing node is caught."""
+    where = Location(located.file, node.start_mark.line + 1, node.start_mark.column + 1)
+    if id(node) in active:
+        raise SpecError([Problem(where, format_path(path), f"an alias refers to the value anchored at {where}, "
+                                                           "which contains it; a spec cannot be recursive")])
+    located.positions[path] = (where.line, where.column)
+    if len(located.positions) > MAX_VALUES:
+        raise SpecError([Problem(where, format_path(path), f"the spec holds more than {MAX_VALUES} values once "
+                                                           "its aliases are expanded; use fewer aliases")])
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        active.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -78,10 +102,12 @@ def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Pro
                 ))
                 continue
             seen[key] = key_node.start_mark.line + 1
-            _record(value_node, path + (key,), located, problems)
+            located.key_positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _record(value_node, path + (key,), located, problems, active)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _record(item, path + (index,), located, problems)
+            _record(item, path + (index,), located, problems, active)
+    active.discard(id(node))
 
 
 def _marked_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
