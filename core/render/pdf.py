@@ -78,32 +78,77 @@ def latex_available() -> bool:
 
 
 def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
-    """Run latexmk on LaTeX source in a scratch directory; return the PDF bytes."""
-    if not latex_available():
+    """Run latexmk (pdflatex) on LaTeX source in a scratch directory; return
+    the PDF bytes, the same for the same source and timestamp."""
+    import re
+
+    missing = [program for program in ("latexmk", "pdflatex") if shutil.which(program) is None]
+    if missing:
         raise EngineMissingError(
-            "--engine latex needs latexmk and pdflatex, which are not installed. On Debian or Ubuntu: "
-            f"sudo apt-get install {TEX_PACKAGES} (the exam class is in texlive-latex-extra); "
+            f"--engine latex needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+            f"not installed. On Debian or Ubuntu: sudo apt-get install {TEX_PACKAGES} "
+            "(the exam class is in texlive-latex-extra); "
             "or use the default --engine typst, which needs no TeX installation."
         )
-    env = dict(os.environ, SOURCE_DATE_EPOCH=str(timestamp), FORCE_SOURCE_DATE="1")
+    env = dict(
+        os.environ,
+        # The PDF's dates (pdfTeX reads both).
+        SOURCE_DATE_EPOCH=str(timestamp), FORCE_SOURCE_DATE="1",
+        # Unwrapped log lines, so an error message is read whole.
+        max_print_line="10000",
+        # The source is generated, and spec text is escaped; still, TeX may
+        # not read files outside its own trees, write outside the scratch
+        # directory, or run programs.
+        openin_any="p", openout_any="p", shell_escape="f",
+    )
+    command = ["latexmk", "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
+               "-file-line-error", f"{name}.tex"]
     with tempfile.TemporaryDirectory(prefix="genexam-latex-") as tmp:
         tex = Path(tmp) / f"{name}.tex"
         tex.write_text(source, encoding="utf-8")
-        result = subprocess.run(
-            ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", tex.name],
-            cwd=tmp, env=env, capture_output=True, text=True, errors="replace", timeout=300,
-        )
+        try:
+            result = subprocess.run(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                                    capture_output=True, text=True, errors="replace", timeout=300)
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"latexmk did not finish {name}.tex in 300 s; "
+                              "build with --format tex to see the LaTeX source") from None
         pdf = tex.with_suffix(".pdf")
         if result.returncode != 0 or not pdf.exists():
             log = tex.with_suffix(".log")
-            detail = _latex_error(log.read_text(errors="replace") if log.exists() else result.stdout)
-            if "exam.cls" in detail and "not found" in detail:
+            detail = _latex_error(log.read_text(errors="replace") if log.exists() else result.stdout + result.stderr)
+            missing_file = re.search(r"File `([^']+)' not found", detail)
+            if missing_file and missing_file.group(1) == "exam.cls":
                 raise EngineMissingError(
-                    "the LaTeX exam class (exam.cls) is missing: sudo apt-get install texlive-latex-extra")
-            raise RenderError(f"latexmk failed on {name}.tex: {detail}")
+                    "the LaTeX exam class (exam.cls) is not installed; on Debian or Ubuntu: "
+                    "sudo apt-get install texlive-latex-extra")
+            if missing_file:
+                raise EngineMissingError(
+                    f"the LaTeX file {missing_file.group(1)} is not installed; on Debian or Ubuntu: "
+                    f"sudo apt-get install {TEX_PACKAGES}")
+            raise RenderError(f"latexmk failed on {name}.tex: {detail}; "
+                              "build with --format tex to see the LaTeX source")
         return pdf.read_bytes()
 
 
 def _latex_error(log: str) -> str:
-    lines = [line for line in log.splitlines() if line.startswith("!") or ".tex:" in line]
-    return " / ".join(lines[:4]) or "see the LaTeX log"
+    """The first error in a LaTeX log (written with -file-line-error and a
+    long max_print_line), with the source line TeX stopped at."""
+    import re
+
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        found = re.match(r"(?:\S*\.(?:tex|cls|sty):\d+:|!)\s*(.*)", line)
+        if not found or "==> Fatal error occurred" in line or not found.group(1):
+            continue
+        message = found.group(1).strip()
+        for follow in lines[i + 1:i + 15]:
+            at = re.match(r"l\.(\d+) (.*)", follow)
+            if at:
+                # "LaTeX Error: ..." and package errors explain themselves;
+                # for TeX's own ("Undefined control sequence") show the text.
+                context = at.group(2).strip()
+                context = context if len(context) <= 60 else "..." + context[-57:]
+                message += f" (line {at.group(1)})" if " Error: " in message else f" (line {at.group(1)}: {context})"
+                break
+        return message
+    return "see the LaTeX log (latexmk gave no error message)"
