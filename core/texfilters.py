@@ -7,16 +7,41 @@ writer converts (no \\dfrac, \\displaystyle, vmatrix, array, \\!).
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 import sympy
+from sympy.printing.latex import LatexPrinter
 
 from .values import to_sympy
 
 
+def _group(digits: str) -> str:
+    """Thin spaces between groups of three digits, SI style; four digits stay whole."""
+    if len(digits) <= 4:
+        return digits
+    return f"{int(digits):,}".replace(",", r"\,")
+
+
+class ExamLatexPrinter(LatexPrinter):
+    """sympy's LaTeX printer with long integers grouped by thin spaces, so a
+    count reads the same inside a formula (12\\,800 n) as on its own."""
+
+    def _print_Integer(self, expr: sympy.Integer) -> str:
+        return ("-" if expr < 0 else "") + _group(str(abs(int(expr))))
+
+    def _print_Rational(self, expr: sympy.Rational) -> str:
+        return re.sub(r"\d{5,}", lambda m: _group(m.group()), super()._print_Rational(expr))
+
+
+_PRINTER = ExamLatexPrinter()
+
+
 def tex(value: Any) -> str:
-    """Any value as TeX: numbers and expressions via sympy.latex, lists as (a, b, c)."""
+    """Any value as TeX: numbers and expressions through sympy's printer (long
+    integers grouped by thin spaces: 1\\,070\\,625, not a comma, which Typst
+    spaces like a list separator), lists as (a, b, c)."""
     if isinstance(value, bool):
         return r"\text{true}" if value else r"\text{false}"
     if isinstance(value, str):
@@ -25,25 +50,7 @@ def tex(value: Any) -> str:
         return r"\left(" + ", ".join(tex(v) for v in value) + r"\right)"
     if isinstance(value, sympy.MatrixBase):
         return mat(value.tolist())
-    value = to_sympy(value)
-    if isinstance(value, sympy.Integer):
-        return num(value)
-    text = sympy.latex(value)
-    return text
-
-
-def num(value: Any) -> str:
-    """An integer with thousands grouped by thin spaces, SI style (1\\,070\\,625;
-    four digits stay whole); other numbers as tex(). A comma would read as a
-    list separator in Typst, which spaces it like one."""
-    value = to_sympy(value)
-    if isinstance(value, sympy.Integer):
-        sign = "-" if value < 0 else ""
-        digits = str(abs(int(value)))
-        if len(digits) > 4:
-            digits = f"{int(digits):,}".replace(",", r"\,")
-        return sign + digits
-    return tex(value)
+    return _PRINTER.doprint(to_sympy(value))
 
 
 def vec(values: Iterable[Any]) -> str:
@@ -89,7 +96,6 @@ def points(value: Fraction | None) -> str:
 
 FILTERS: dict[str, Callable[..., str]] = {
     "tex": tex,
-    "num": num,
     "vec": vec,
     "rowvec": rowvec,
     "mat": mat,
