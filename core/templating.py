@@ -10,10 +10,9 @@ template file and line.
 from __future__ import annotations
 
 import functools
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import jinja2
 
@@ -41,8 +40,10 @@ class ProblemText:
     parts: tuple[PartText, ...]
 
 
-def _load(name: str) -> tuple[str, str, Callable[[], bool]]:
+def _load(name: str) -> tuple[str, str, Callable[[], bool]] | None:
     path = Path(name)
+    if not path.is_file():
+        return None  # Jinja raises TemplateNotFound, naming the template
     return path.read_text(encoding="utf-8"), str(path), lambda: True
 
 
@@ -56,6 +57,7 @@ def _environment(filters: tuple[tuple[str, Callable[..., Any]], ...]) -> jinja2.
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.globals["zip"] = zip
     env.filters.update(FILTERS)
     env.filters.update(dict(filters))
     return env
@@ -70,7 +72,7 @@ def template_for(family: type[Family], extra_filters: Mapping[str, Callable[...,
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{exc.filename or path}:{exc.lineno}: template error in family "
                             f"'{family.name}': {exc.message}") from None
-    except OSError as exc:
+    except (OSError, jinja2.TemplateNotFound) as exc:
         raise TemplateError(f"{path}: cannot read the template of family '{family.name}': {exc}") from None
     missing = [b for b in _required_blocks(family) if b not in template.blocks]
     if missing:
@@ -99,16 +101,44 @@ def render_problem(instance: Instance, extra_filters: Mapping[str, Callable[...,
         try:
             return "".join(template.blocks[name](template.new_context(context))).strip()
         except jinja2.TemplateError as exc:
+            detail = f"no template file {exc.name!r}" if isinstance(exc, jinja2.TemplateNotFound) else str(exc)
             raise TemplateError(f"{_template_line(exc, template)}: template error in family "
-                                f"'{family.name}', block '{name}': {exc}") from None
+                                f"'{family.name}', block '{name}': {detail}") from None
+        except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+            # An expression or filter in the template failed, e.g. `{{ n / 0 }}` or `{{ n|rowvec }}` on a number.
+            raise TemplateError(f"{_template_line(exc, template)}: template error in family "
+                                f"'{family.name}', block '{name}': {type(exc).__name__}: {exc}") from None
 
     parts = tuple(PartText(p, block(f"part_{p}"), block(f"solution_{p}")) for p in instance.problem.parts)
     return ProblemText(block("statement"), parts)
 
 
+def render_versions(versions: Mapping[str, Sequence[Instance]],
+                    extra_filters: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, list[ProblemText]]:
+    """Render every instance of every version (label -> texts in problem
+    order); an instance that recurs across versions is rendered once."""
+    memo: dict[tuple[Any, ...], ProblemText] = {}
+    out: dict[str, list[ProblemText]] = {}
+    for label, instances in versions.items():
+        out[label] = []
+        for instance in instances:
+            key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
+            if key not in memo:
+                memo[key] = render_problem(instance, extra_filters)
+            out[label].append(memo[key])
+    return out
+
+
 def _template_line(exc: BaseException, template: jinja2.Template) -> str:
-    """file:line of the template frame in the traceback (Jinja rewrites frames to template lines)."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename == template.filename:
-            return f"{frame.filename}:{frame.lineno}"
-    return str(template.filename)
+    """file:line of the innermost template frame in the traceback.
+
+    Blocks are called directly, so Jinja has not rewritten the traceback: its
+    frames carry lines of the compiled Python, which each template maps back."""
+    where = str(template.filename)
+    tb = exc.__traceback__
+    while tb is not None:
+        compiled = tb.tb_frame.f_globals.get("__jinja_template__")
+        if isinstance(compiled, jinja2.Template):
+            where = f"{compiled.filename}:{compiled.get_corresponding_lineno(tb.tb_lineno)}"
+        tb = tb.tb_next
+    return where
