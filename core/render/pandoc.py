@@ -18,9 +18,12 @@ from ..errors import RenderError
 
 # Neither raw TeX nor raw HTML passes through: the LaTeX and Typst we emit are
 # exactly what pandoc writes for the Markdown, so both formats say the same.
-FAMILY_READER = "markdown-raw_tex-raw_html-raw_attribute-smart"
-# Text from a spec is text: math is off too, so `$x$` and `\input` print literally.
-SPEC_READER = FAMILY_READER + "-tex_math_dollars-tex_math_single_backslash-tex_math_double_backslash"
+# Family text gets typographic quotes and dashes ("GAN's").
+FAMILY_READER = "markdown-raw_tex-raw_html-raw_attribute+smart"
+# Text from a spec is text, printed as written: no math either, so `$x$` and
+# `\input` print literally, and no smart punctuation.
+SPEC_READER = ("markdown-raw_tex-raw_html-raw_attribute-smart"
+               "-tex_math_dollars-tex_math_single_backslash-tex_math_double_backslash")
 
 _TOKEN = "GXFRAGMENTSEPARATOR"
 _SPLIT = re.compile(rf"^{_TOKEN}(\d+)$", re.MULTILINE)
