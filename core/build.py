@@ -7,6 +7,7 @@ PDFs in-process on every core."""
 
 from __future__ import annotations
 
+import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .render.document import SpecText, document
 from .render.layout import render_layout
 from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, typst_pdfs
 from .spec import ProblemSet
-from .templating import ProblemText, render_problem
+from .templating import ProblemText, render_versions
 
 KINDS = ("exam", "key")
 PANDOC_FORMATS = {"tex": "latex", "typ": "typst"}
@@ -41,8 +42,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     labels = spec.version_labels
     solved: dict = {}
     versions = {label: make_version(spec, label, solved) for label in labels}
-    rendered: dict = {}  # the same instance renders to the same text
-    texts = {label: [_render(i, registry, rendered) for i in versions[label]] for label in labels}
+    texts = render_versions(versions, registry.filters)
     kinds = KINDS if key else KINDS[:1]
     formats = set(spec.formats)
     pdf_source = "tex" if spec.engine == "latex" else "typ"
@@ -86,13 +86,6 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     return BuildResult(out_dir, dict(sorted(files.items())), warnings)
 
 
-def _render(instance: Instance, registry: Registry, memo: dict) -> ProblemText:
-    key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
-    if key not in memo:
-        memo[key] = render_problem(instance, registry.filters)
-    return memo[key]
-
-
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],
              fmt: str) -> "Future[tuple[dict[str, str], SpecText]]":
     """Start converting every fragment, and the spec's own text, to ``fmt``."""
@@ -121,4 +114,7 @@ def _documents(fmt: str, spec: ProblemSet, versions: dict[str, list[Instance]],
 
 
 def _latex_pdfs(docs: dict[str, str], timestamp: int) -> dict[str, TypstResult]:
-    return {name: TypstResult(latex_pdf(text, name, timestamp), ()) for name, text in docs.items()}
+    """latexmk on every document, one process per core at a time."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pdfs = pool.map(lambda item: latex_pdf(item[1], item[0], timestamp), docs.items())
+        return {name: TypstResult(pdf, ()) for name, pdf in zip(docs, pdfs)}

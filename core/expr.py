@@ -18,7 +18,7 @@ from .errors import did_you_mean, one_of
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
+    ast.Mult: lambda a, b: _safe_mul(a, b),
     ast.Div: lambda a, b: Fraction(a) / Fraction(b),
     ast.FloorDiv: operator.floordiv,
     ast.Mod: operator.mod,
@@ -49,6 +49,15 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "any": any,
     "dot": lambda a, b: sum(x * y for x, y in zip(a, b, strict=True)),
 }
+
+
+def _safe_mul(a: Any, b: Any) -> Any:
+    # 'a' * 10**9 would exhaust memory; constraints never repeat text or lists much.
+    if isinstance(a, (str, list, tuple)) or isinstance(b, (str, list, tuple)):
+        count = b if isinstance(a, (str, list, tuple)) else a
+        if isinstance(count, int) and count > 1000:
+            raise ExpressionError(f"repeating a text or list {count} times is too much (at most 1000)")
+    return a * b
 
 
 def _safe_pow(base: Any, exponent: Any) -> Any:
