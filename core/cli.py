@@ -283,19 +283,13 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .instances import make_version
     from .registry import build_registry
     from .spec import read_spec
-    from .templating import render_problem
+    from .templating import render_versions
 
     registry = build_registry()
     spec = read_spec(args.spec, registry)
     solved: dict[Any, Any] = {}
-    rendered: set[tuple[Any, ...]] = set()
-    for label in spec.version_labels:
-        for instance in make_version(spec, label, solved):
-            # Render too, so a broken family template fails here and not first in a build.
-            key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
-            if key not in rendered:
-                render_problem(instance, registry.filters)
-                rendered.add(key)
+    versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
+    render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
     print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
           f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
     return 0
