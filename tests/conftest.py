@@ -37,6 +37,17 @@ def registry():
     return build_registry()
 
 
+def require_torch():
+    """torch, or a skip -- a failure when GENEXAM_REQUIRE_TORCH=1 (.ci/run installs it)."""
+    try:
+        import torch
+    except ImportError:
+        if os.environ.get("GENEXAM_REQUIRE_TORCH") == "1":
+            pytest.fail("torch is required here (GENEXAM_REQUIRE_TORCH=1) but cannot be imported")
+        pytest.skip("torch is not installed: the torch.nn comparison is skipped")
+    return torch
+
+
 def require_tool(name: str, why: str) -> None:
     """Skip when an external tool is missing -- unless GENEXAM_REQUIRE_TOOLS=1
     (set by .ci/run, which installs them), where a missing tool fails."""

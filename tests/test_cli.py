@@ -7,7 +7,7 @@ import json
 import pytest
 import sympy
 
-from conftest import run_genexam
+from conftest import require_torch, run_genexam
 
 
 def solve(family: str, *sets: str) -> dict:
@@ -40,7 +40,7 @@ def test_attention_ops_matches_multihead_attention_count():
     answers = solve("attention_ops", f"d_model={d}", f"heads={h}", f"d_k={d // h}", f"d_v={d // h}",
                     "out_proj=true", "bias=true", "n=10")["answers"]
     assert answers["params"] == 4 * d * d + 4 * d
-    torch = pytest.importorskip("torch")
+    torch = require_torch()
     module = torch.nn.MultiheadAttention(d, h, bias=True)
     assert answers["params"] == sum(p.numel() for p in module.parameters())
 
