@@ -140,7 +140,10 @@ def test_exam_has_no_solutions_and_key_has_all(a5_build):
 
 def test_spec_text_prints_literally_in_typst_and_markdown(tmp_path):
     title = r"Q&A 100% #1 $x$ \input{/etc/hostname} *bold* <b>"
-    spec = A5.read_text().replace("title: Deep Learning for Vision -- Assignment 5", f"title: '{title}'")
+    original = A5.read_text()
+    assert "title: Deep Learning for Vision – Assignment 5" in original
+    spec = original.replace("title: Deep Learning for Vision – Assignment 5", f"title: '{title}'")
+    assert "  Answer every question" in spec
     spec = spec.replace("  Answer every question", "  Use $x$, \\input{/etc/hostname}, #emph[x] and <b>html</b>.\n  Answer every question")
     path = tmp_path / "weird.yaml"
     path.write_text(spec)
