@@ -103,6 +103,8 @@ FILTERS: dict[str, Callable[..., str]] = {
     "paren": paren,
 }
 
-#: TeX that pandoc's Typst writer drops or mangles (measured; see DESIGN.md).
+#: TeX that pandoc's Typst writer drops or mangles without a word (measured
+#: with pandoc 3.9; see DESIGN.md). `\;` and `\enspace` become zero space:
+#: use `\:` or `\quad`.
 UNSUPPORTED_TEX = (r"\dfrac", r"\tfrac", r"\displaystyle", r"\begin{align*}", r"\begin{align}",
-                   r"\begin{vmatrix}", r"\begin{array}", r"\!")
+                   r"\begin{vmatrix}", r"\begin{array}", r"\!", r"\;", r"\enspace")

@@ -101,6 +101,11 @@ def _run_pandoc(source: str, to: str, reader: str) -> str:
         [pandoc_path(), "--from", reader, "--to", to, "--wrap=preserve"],
         input=source.encode("utf-8"), capture_output=True, check=False,
     )
+    stderr = result.stderr.decode(errors="replace").strip()
     if result.returncode != 0:
-        raise RenderError(f"pandoc failed converting to {to}: {result.stderr.decode(errors='replace').strip()}")
+        raise RenderError(f"pandoc failed converting to {to}: {stderr}")
+    if "[WARNING]" in stderr:
+        # e.g. "Could not convert TeX math": the formula would reach the PDF as raw TeX.
+        raise RenderError(f"pandoc could not convert a family template's text to {to}: {stderr}\n"
+                          "Use TeX that pandoc converts (see README, Writing a family).")
     return result.stdout.decode("utf-8")
