@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -188,10 +188,8 @@ def _run_list(args: argparse.Namespace) -> int:
 def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[str, Any], Any]:
     import random
 
-    from .distributions import Fixed
-    from .errors import GenexamError, did_you_mean, one_of
+    from .errors import GenexamError
     from .instances import solve
-    from .params import parse_distribution
     from .sampling import draw_params
 
     family = registry.get(args.family)
@@ -199,21 +197,11 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     for item in args.sets:
         name, value = _parse_set(item)
         if name not in family.param_names():
-            raise GenexamError(f"--set {item}: family '{family.name}' has no parameter '{name}'"
-                               f"{did_you_mean(name, family.param_names())}; its parameters are "
-                               f"{one_of(family.param_names())}")
-        param = family.param(name)
+            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
         try:
-            dist = parse_distribution(value)
-            if dist is None:
-                dist = Fixed(param.coerce(value))
-            else:
-                param.check_distribution(dist)
+            overrides[name] = family.param(name).distribution_of(value)
         except ValueError as exc:
-            from .spec import _with_expected
-
-            raise GenexamError(f"--set {item}: {_with_expected(str(exc), name, param.expected())}") from None
-        overrides[name] = dist
+            raise GenexamError(f"--set {item}: {exc}") from None
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
                          hint="change the --set values")
     return family, params, solve(family, params)

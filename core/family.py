@@ -85,6 +85,14 @@ class Family:
         return tuple(p.name for p in cls.params)
 
     @classmethod
+    def no_such_param(cls, name: str) -> str:
+        """The message for a parameter name this family does not have."""
+        from .errors import did_you_mean, one_of
+
+        return (f"family '{cls.name}' has no parameter '{name}'{did_you_mean(name, cls.param_names())}; "
+                f"its parameters are {one_of(cls.param_names())}")
+
+    @classmethod
     def part_ids(cls) -> tuple[str, ...]:
         return tuple(part.id for part in cls.parts)
 

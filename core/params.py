@@ -4,7 +4,7 @@ spec or ``--set``) into the engine's exact form, or says what was expected."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -136,6 +136,20 @@ class Param:
                 self._number(value, target)
             else:
                 Param(self.name, target, None, options=self.options).coerce(value)
+
+    def distribution_of(self, raw: Any) -> Distribution:
+        """What a spec or ``--set`` gives for this parameter -- a fixed value or a
+        distribution -- checked against its kind and range. The ValueError says
+        what was expected."""
+        try:
+            dist = parse_distribution(raw)
+            if dist is None:
+                return Fixed(self.coerce(raw))
+            self.check_distribution(dist)
+            return dist
+        except ValueError as exc:
+            message, expected = str(exc), self.expected()
+            raise ValueError(message if expected in message else f"{message}; {self.name} is {expected}") from None
 
     def in_range(self, value: Any) -> bool:
         """Whether a drawn value respects the declared bounds (used by tests)."""

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import expr
-from .distributions import Distribution, Fixed
+from .distributions import Distribution
 from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
 from .family import Family
-from .params import parse_distribution
 from .registry import Registry
 from .values import parse_number
 from .yamlpos import KeyPath, Located, format_path, load
@@ -283,25 +282,15 @@ class _Checker:
         if not isinstance(raw, dict):
             self.report(path, f"expected a mapping of parameter names to values or distributions, found {_kind(raw)}")
             return {}
-        names = family.param_names()
         out: dict[str, Distribution] = {}
         for key, value in raw.items():
-            if key not in names:
-                self.report(path + (key,), f"family '{family.name}' has no parameter '{key}'"
-                                           f"{did_you_mean(str(key), names)}; its parameters are {one_of(names)}",
-                            key=True)
+            if key not in family.param_names():
+                self.report(path + (key,), family.no_such_param(str(key)), key=True)
                 continue
-            param = family.param(key)
             try:
-                dist = parse_distribution(value)
-                if dist is None:
-                    dist = Fixed(param.coerce(value))
-                else:
-                    param.check_distribution(dist)
+                out[key] = family.param(key).distribution_of(value)
             except ValueError as exc:
-                self.report(path + (key,), _with_expected(str(exc), key, param.expected()))
-                continue
-            out[key] = dist
+                self.report(path + (key,), str(exc))
         return out
 
     def _where(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[expr.Expression, ...]:
@@ -319,11 +308,6 @@ class _Checker:
             except expr.ExpressionError as exc:
                 self.report(path + (index,), str(exc))
         return tuple(out)
-
-
-def _with_expected(message: str, name: str, expected: str) -> str:
-    """Add what the parameter accepts, unless the message already says it."""
-    return message if expected in message else f"{message}; {name} is {expected}"
 
 
 def _kind(value: Any) -> str:

@@ -55,7 +55,3 @@ def to_sympy(value: Any) -> Any:
         return [to_sympy(v) for v in value]
     return value
 
-
-def format_number(value: int | Fraction) -> str:
-    """The way a number is written in a spec or on the command line."""
-    return str(value)

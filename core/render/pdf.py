@@ -73,10 +73,6 @@ def _warning_text(warning: object) -> str:
     return message + "".join(f" (hint: {h})" for h in hints)
 
 
-def latex_available() -> bool:
-    return shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
-
-
 def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
     """Run latexmk (pdflatex) on LaTeX source in a scratch directory; return
     the PDF bytes, the same for the same source and timestamp."""
