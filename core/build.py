@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
@@ -64,7 +64,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                           for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
         pdfs = None
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
-            table, spec_text = conversions[fmt].result()
+            table, spec_text = conversions[fmt]()
             docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
@@ -87,8 +87,10 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
 
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],
-             fmt: str) -> "Future[tuple[dict[str, str], SpecText]]":
-    """Start converting every fragment, and the spec's own text, to ``fmt``."""
+             fmt: str) -> Callable[[], tuple[dict[str, str], SpecText]]:
+    """Start converting every fragment, and the spec's own text, to ``fmt``;
+    the returned function waits for the results (in the caller's thread, so
+    no pool worker ever waits on another)."""
     fragments = [f for problems in texts.values() for t in problems
                  for f in (t.statement, *(x for p in t.parts for x in (p.statement, p.solution)))]
     spec_fields = [pandoc.escape_markdown(spec.title), pandoc.escape_markdown(spec.course),
@@ -99,7 +101,7 @@ def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[P
     def collect() -> tuple[dict[str, str], SpecText]:
         return dict(zip(fragments, body.result())), SpecText(*head.result())
 
-    return pool.submit(collect)
+    return collect
 
 
 def _documents(fmt: str, spec: ProblemSet, versions: dict[str, list[Instance]],
