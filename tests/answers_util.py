@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import sympy
@@ -24,3 +27,27 @@ def same(a: Any, b: Any) -> bool:
     if a == b:
         return True
     return sympy.simplify(sympy.sympify(a) - sympy.sympify(b)) == 0
+
+
+def _in_order(values: list[str], tokens: list[str]) -> bool:
+    """Whether ``values`` appear among ``tokens`` in order (a table column or row, a tuple)."""
+    rest = iter(tokens)
+    return all(any(token == value for token in rest) for value in values)
+
+
+def missing_integer_answers(pdf: Path, problems: list[dict]) -> list[tuple[str, Any]]:
+    """The integer answers (from answers.json records) not found in the PDF's
+    text: scalars as digits (grouping spaces ignored), integer lists in order."""
+    raw = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout.replace("\u2212", "-")  # Typst's minus sign
+    squashed = re.sub(r"\s+", "", raw)
+    tokens = re.findall(r"-?\d+", raw)
+    missing = []
+    for problem in problems:
+        for name, value in problem["answers"].items():
+            if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+                if not _in_order([str(v) for v in value], tokens):
+                    missing.append((name, value))
+            elif isinstance(value, int) and not isinstance(value, bool) and str(value) not in squashed:
+                missing.append((name, value))
+    return missing

@@ -10,6 +10,7 @@ documents are compiled in parallel and each build is made once per module.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,7 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import PROBLEM_SETS, run_genexam, require_tool
+from answers_util import missing_integer_answers
+from conftest import PROBLEM_SETS, require_tool, run_genexam
 
 NAMES = ("exam-A", "exam-B", "key-A", "key-B")
 TITLE = r"Q&A 100% #1 $x$ \input{/etc/hostname} ~ ^ _ { }"
@@ -92,6 +94,14 @@ def test_a5_compiles_cleanly_with_latexmk(a5_latex, tmp_path):
         else:
             assert "Answer key" in text and "Solution." in text
             assert "Name:" not in text
+
+
+def test_every_integer_answer_is_printed_in_the_latex_key(a5_latex, tmp_path):
+    out = tmp_path / "json"
+    assert run_genexam(str(PROBLEM_SETS / "a5.yaml"), "--format", "json", "-o", str(out)).code == 0
+    for version in json.loads((out / "answers.json").read_text())["versions"]:
+        pdf = a5_latex / f"key-{version['version']}.pdf"
+        assert missing_integer_answers(pdf, version["problems"]) == [], pdf.name
 
 
 def test_exam_has_an_answer_box_per_part(a5_latex):
