@@ -263,7 +263,7 @@ def _run_show(args: argparse.Namespace) -> int:
     print(f"# {family.title}\n\n*{family.name}: {shown}*\n\n{text.statement}\n")
     for part in text.parts:
         label = f"**({part.id})** " if len(text.parts) > 1 else ""
-        print(f"{label}{part.statement}\n\n**Solution.** {part.solution}\n")
+        print(f"{label}{part.statement}\n\n**Solution.**\n\n{part.solution}\n")
     return 0
 
 
