@@ -20,7 +20,7 @@ from .registry import Registry
 from .render import pandoc
 from .render.document import SpecText, document
 from .render.layout import render_layout
-from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, typst_pdfs
+from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, require_latex, typst_pdfs
 from .spec import ProblemSet
 from .templating import ProblemText, render_versions
 
@@ -39,6 +39,8 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
           write: bool = True, warn: TextIO | None = sys.stderr) -> BuildResult:
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
     Nothing is written until every file has been made."""
+    if "pdf" in spec.formats and spec.engine == "latex":
+        require_latex()  # before any work: minutes of drawing and rendering would be wasted
     labels = spec.version_labels
     solved: dict = {}
     versions = {label: make_version(spec, label, solved) for label in labels}

@@ -202,3 +202,16 @@ def test_missing_tex_names_the_packages_and_writes_nothing(tmp_path):
     assert "--engine typst" in message
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # no partial output beside it
+
+
+def test_validate_reports_missing_tex_for_a_latex_spec(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    spec = tmp_path / "latex.yaml"
+    spec.write_text((PROBLEM_SETS / "a5.yaml").read_text() + "engine: latex\n")
+    run = run_genexam("validate", str(spec), env={"PATH": str(bin_dir)})
+    assert run.code == 2 and "Traceback" not in run.stderr
+    assert "texlive-latex-extra" in run.stderr
+    # with TeX present (or the default engine) the same spec is valid
+    assert run_genexam("validate", str(PROBLEM_SETS / "a5.yaml"), env={"PATH": str(bin_dir)}).code == 0

@@ -73,11 +73,9 @@ def _warning_text(warning: object) -> str:
     return message + "".join(f" (hint: {h})" for h in hints)
 
 
-def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
-    """Run latexmk (pdflatex) on LaTeX source in a scratch directory; return
-    the PDF bytes, the same for the same source and timestamp."""
-    import re
-
+def require_latex() -> None:
+    """Raise EngineMissingError, naming the Debian packages, unless latexmk and
+    pdflatex are installed. Called before a build starts, so it fails at once."""
     missing = [program for program in ("latexmk", "pdflatex") if shutil.which(program) is None]
     if missing:
         raise EngineMissingError(
@@ -86,6 +84,14 @@ def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
             "(the exam class is in texlive-latex-extra); "
             "or use the default --engine typst, which needs no TeX installation."
         )
+
+
+def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
+    """Run latexmk (pdflatex) on LaTeX source in a scratch directory; return
+    the PDF bytes, the same for the same source and timestamp."""
+    import re
+
+    require_latex()
     env = dict(
         os.environ,
         # The PDF's dates (pdfTeX reads both).
