@@ -60,7 +60,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         if "json" in formats:
             files["answers.json"] = answers_document(spec, versions).encode()
         if "md" in formats:
-            spec_md = SpecText(*(pandoc.escape_markdown(t) for t in (spec.title, spec.course, spec.date)),
+            spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
                                spec.instructions.strip())
             files.update({f"{name}.md": text.encode()
                           for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})

@@ -51,3 +51,12 @@ def test_tex_pandoc_cannot_convert_stops_the_build():
 def test_reserved_separator_is_refused():
     with pytest.raises(RenderError, match="reserved"):
         pandoc.convert_many([f"x {pandoc._TOKEN}1"], "latex")
+
+
+@pytest.mark.parametrize("text", [r"Q&A 100% #1 $x$ \input{/etc/hostname} *a* _b_ `c` <b> [l](u) ~ ^ {} |",
+                                  "2026-12-04", "C# -- 1. Intro"])
+def test_inline_escape_reads_back_in_a_heading_and_in_bold(text):
+    escaped = pandoc.escape_markdown(text, inline=True)
+    heading, bold = pandoc.convert_many([f"# {escaped}", f"**{escaped}** · x"], "plain", reader="gfm")
+    assert heading == text
+    assert bold == f"{text} · x"

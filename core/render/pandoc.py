@@ -76,10 +76,16 @@ def _chunks(numbered: Sequence[str], count: int, min_size: int = 50_000) -> list
     return chunks
 
 
-def escape_markdown(text: str) -> str:
-    """Plain text -> Markdown that reads back as exactly that text."""
-    out = re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
-    return out.replace("\n", " ")
+def escape_markdown(text: str, inline: bool = False) -> str:
+    """Plain text -> Markdown that reads back as exactly that text.
+
+    By default every ASCII punctuation mark is escaped, so nothing can start a
+    list, heading or quote when pandoc reads the text as a paragraph. With
+    ``inline``, for text placed inside a line of our own Markdown (after
+    ``# `` or between ``**``), only the marks that act mid-line are escaped,
+    which keeps the .md readable."""
+    marks = r"[\\`*_\[\]<>$~&|#{}^]" if inline else r"[!-/:-@\[-`{-~]"
+    return re.sub(f"({marks})", r"\\\1", text).replace("\n", " ")
 
 
 @functools.lru_cache(maxsize=1)
