@@ -120,6 +120,8 @@ class Param:
             raise ValueError(f"{self.name} is {self.expected()}: add 'size: N' to draw a list of N values")
         if scalar_kind is not None and size is not None:
             raise ValueError(f"'size' draws a list, but {self.name} is {self.expected()}")
+        if self.kind == "matrix" and size is not None:  # size draws a flat list, not rows
+            raise ValueError(f"{self.name} is {self.expected()}: give a fixed matrix, or 'choice' of whole matrices")
         if isinstance(dist, Choice) and scalar_kind is None and size is None:
             for option in dist.options:  # a choice between whole vectors
                 self.coerce(option)
