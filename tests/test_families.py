@@ -103,3 +103,19 @@ def test_templates_avoid_tex_that_pandoc_drops(registry):
         source = family.template_path().read_text()
         for macro in UNSUPPORTED_TEX:
             assert macro not in source, f"{family.template_path().name} uses {macro}"
+
+
+def test_families_use_only_the_rng_passed_in():
+    """Reproducibility: no family calls the global random or numpy.random."""
+    import ast
+    from pathlib import Path
+
+    import genexam.plugins
+
+    for path in Path(genexam.plugins.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                if node.value.id == "random" and node.attr != "Random":
+                    pytest.fail(f"{path.name}:{node.lineno} uses the global random.{node.attr}")
+                if node.value.id in ("np", "numpy") and node.attr == "random":
+                    pytest.fail(f"{path.name}:{node.lineno} uses numpy's global random state")
