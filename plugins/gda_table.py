@@ -59,8 +59,18 @@ class GdaTable(Family):
             ps.append(rule_p.subs({P_T: ps[-1], Q_T: qs[-1], Q_NEXT: q_next}))
             qs.append(q_next)
         m = update_matrix(a, eta, mode)
-        eigenvalues = sorted(m.eigenvals(), key=sympy.default_sort_key)
+        multiplicity = m.eigenvals()
+        eigenvalues = sorted(multiplicity, key=sympy.default_sort_key)
         radius = max((sympy.Abs(lam) for lam in eigenvalues), key=float)  # Abs is exact for algebraic numbers
+        # (p_t, q_t) = M^t (p_0, q_0). A start that M only rescales -- an
+        # eigenvector, possible when the eigenvalues are real -- stays on its
+        # line: x_t = lambda^t x_0, which converges when |lambda| < 1 even
+        # though rho(M) > 1.
+        start = sympy.Matrix([ps[0], qs[0]])
+        image = m * start
+        start_eigenvalue = None
+        if any(start) and start[0] * image[1] - start[1] * image[0] == 0:
+            start_eigenvalue = image.dot(start) / start.dot(start)
         stationary = sympy.solve([grad_p, grad_q], [P, Q], dict=True)
         c = eta * a
         period = None
@@ -71,33 +81,43 @@ class GdaTable(Family):
                 period = int(sympy.denom(ratio / 2))
         answers = {
             "p": ps, "q": qs,
-            "converges": bool(radius < 1) or (ps[0] == 0 and qs[0] == 0),
+            "converges": bool(radius < 1) or not any(start) or (
+                start_eigenvalue is not None and bool(abs(start_eigenvalue) < 1)),
             "spectral_radius": radius,
             "equilibrium": [stationary[0][P], stationary[0][Q]],
         }
         work = {"f": f, "grad_p": grad_p, "grad_q": grad_q, "rule_p": rule_p, "rule_q": rule_q,
-                "matrix": m, "eigenvalues": eigenvalues, "c": c, "c2": c**2, "period": period,
+                "matrix": m, "eigenvalues": eigenvalues, "double": any(k > 1 for k in multiplicity.values()),
+                "start_eigenvalue": start_eigenvalue, "c": c, "c2": c**2, "period": period,
                 "hessian": sympy.hessian(f, (P, Q))}
         return Solution(answers, work)
 
     def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
-        # Second route: powers of the update matrix, and the spectral radius
-        # from the characteristic polynomial lambda^2 - tr(M) lambda + det(M).
+        # Second route: powers of the update matrix for the table; for the
+        # analysis, the roots of the characteristic polynomial and the start
+        # written in the eigenvector basis.
         a, eta = to_sympy(p["a"]), to_sympy(p["eta"])
         m = update_matrix(a, eta, p["mode"])
         start = sympy.Matrix([to_sympy(p["p0"]), to_sympy(p["q0"])])
         states = [m**t * start for t in range(p["steps"] + 1)]
-        c2 = (eta * a) ** 2
-        if p["mode"] == "simultaneous":
-            radius = sympy.sqrt(1 + c2)  # eigenvalues 1 +- i c
+        lam = sympy.Symbol("lambda")
+        roots = sympy.roots(m.charpoly(lam).as_expr(), lam)  # {root: multiplicity}
+        radius = max((sympy.Abs(r) for r in roots), key=float)
+        if not any(start):
+            converges = True
+        elif any(not r.is_real for r in roots) or len(roots) == 1:
+            # complex pair of equal modulus, or a double root: no shrinking direction unless all shrink
+            converges = bool(radius < 1)
         else:
-            trace = 2 - c2  # det = 1: complex pair on the unit circle while |trace| < 2
-            radius = sympy.Integer(1) if c2 <= 4 else (abs(trace) + sympy.sqrt(trace**2 - 4)) / 2
+            (r1, r2) = roots
+            basis = [(m - r * sympy.eye(2)).nullspace()[0] for r in (r1, r2)]
+            coefficients = sympy.Matrix.hstack(*basis).solve(start)
+            converges = all(coefficient == 0 or abs(r) < 1 for coefficient, r in zip(coefficients, (r1, r2)))
         return {
             "p": [s[0] for s in states],
             "q": [s[1] for s in states],
             "spectral_radius": radius,
-            "converges": bool(radius < 1) or (p["p0"] == 0 and p["q0"] == 0),
+            "converges": converges,
             "equilibrium": [0, 0],
         }
 

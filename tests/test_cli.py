@@ -115,3 +115,19 @@ def test_solve_without_json_prints_readable_lines():
     run = run_genexam("solve", "attention_ops", "--set", "n=75", "--set", "d_model=100", "--set", "d_k=36",
                       "--set", "d_v=25")
     assert run.code == 0 and "total_mults = 1070625" in run.stdout
+
+
+def test_gda_table_start_on_the_contracting_eigenvector_converges():
+    # eta*a = 5/2 = 2 + 1/2: eigenvalues -4 and -1/4; (1, -2) is the eigenvector of -1/4
+    answers = solve("gda_table", "eta=5/2", "p0=1", "q0=-2", "steps=4", "mode=alternating")["answers"]
+    assert answers["p"] == [1, "-1/4", "1/16", "-1/64", "1/256"]
+    assert answers["converges"] is True and answers["spectral_radius"] == 4
+    run = run_genexam("show", "gda_table", "--set", "eta=5/2", "--set", "p0=1", "--set", "q0=-2")
+    assert "**converge**" in run.stdout and "do not converge" not in run.stdout
+
+
+def test_gda_table_double_eigenvalue_start_on_its_eigenvector_has_period_two():
+    answers = solve("gda_table", "eta=2", "p0=1", "q0=-1", "steps=4", "mode=alternating")["answers"]
+    assert answers["p"] == [1, -1, 1, -1, 1] and answers["converges"] is False
+    run = run_genexam("show", "gda_table", "--set", "eta=2", "--set", "p0=1", "--set", "q0=-1")
+    assert "period 2" in run.stdout and "double root" in run.stdout

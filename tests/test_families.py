@@ -119,3 +119,20 @@ def test_families_use_only_the_rng_passed_in():
                     pytest.fail(f"{path.name}:{node.lineno} uses the global random.{node.attr}")
                 if node.value.id in ("np", "numpy") and node.attr == "random":
                     pytest.fail(f"{path.name}:{node.lineno} uses numpy's global random state")
+
+
+def test_gda_convergence_agrees_with_brute_force_iteration():
+    """A third route for `converges`: iterate the exact update 200 times."""
+    import itertools
+
+    import sympy
+
+    from genexam.plugins.gda_table import GdaTable, update_matrix
+
+    etas = [sympy.Rational(1, 2), 1, 2, sympy.Rational(5, 2), sympy.Rational(10, 3), 3]
+    for mode, eta, a, p0, q0 in itertools.product(("alternating", "simultaneous"), etas, (1, -1),
+                                                  (-2, -1, 1, 2), (-2, -1, 1, 2)):
+        params = {"a": a, "eta": eta, "p0": p0, "q0": q0, "steps": 1, "mode": mode}
+        converges = GdaTable().solve(params).answers["converges"]
+        far = update_matrix(sympy.Integer(a), sympy.Rational(eta), mode) ** 200 * sympy.Matrix([p0, q0])
+        assert converges == (max(abs(v) for v in far) < sympy.Rational(1, 10**6)), params
