@@ -217,6 +217,8 @@ def _parse_set(item: str) -> tuple[str, Any]:
         raise GenexamError(f"--set {item!r}: expected NAME=VALUE, e.g. --set n=75 or --set xs=[1,2,3]")
     try:
         value = yaml.safe_load(text) if text.strip() else None
+    except ValueError as exc:  # a YAML date that does not exist, e.g. 2026-02-30
+        raise GenexamError(f"--set {item}: {exc}; quote the value if it is not meant as a date") from None
     except yaml.YAMLError as exc:
         raise GenexamError(f"--set {item}: the value is not valid YAML ({exc.problem if hasattr(exc, 'problem') else exc}); "
                            "write e.g. 3, 1/2, true or [1, 2, 3]") from None

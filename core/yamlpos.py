@@ -72,6 +72,9 @@ def load(text: str, file: str) -> Located:
                                  f"U+{exc.character:04X} is not allowed (YAML forbids control characters)")]) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every other PyYAML error is marked
         raise SpecError([Problem(Location(file), "", f"not valid YAML: {exc}")]) from None
+    except ValueError as exc:  # a timestamp that is no date, such as 2026-02-30 (not a YAMLError)
+        raise SpecError([Problem(_bad_timestamp(node, file), "", f"not a valid date ({exc}); write a date "
+                                 "that exists, such as 2026-12-04, or put the text in quotes")]) from None
     except RecursionError:  # PyYAML composes recursively
         raise SpecError([Problem(Location(file), "", "the YAML is nested too deeply to read")]) from None
     return located
@@ -108,6 +111,23 @@ def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Pro
         for index, item in enumerate(node.value):
             _record(item, path + (index,), located, problems, active)
     active.discard(id(node))
+
+
+def _bad_timestamp(root: yaml.Node, file: str) -> Location:
+    """Where the first timestamp that cannot be built is written."""
+    stack = [root]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(node)
+            except ValueError:
+                return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return Location(file)
 
 
 def _marked_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:

@@ -166,6 +166,7 @@ CASES = [
         + [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]) + "\n",
              "more than 100000 values once its aliases are expanded"),
     bad_spec("not-utf8", b"title: Bad\ncourse: caf\xe9\n", "a5.yaml:2:12: ", "not UTF-8"),
+    bad_spec("date-that-does-not-exist", "title: Bad\ndate: 2026-02-30\n", "a5.yaml:2:7: ", "not a valid date"),
     bad_spec("control-character", "title: Bad\ncourse: a\x01b\n", "a5.yaml:2:10: ", "U+0001"),
     bad_spec("nested-too-deeply", "title: " + "[" * 3000 + "]" * 3000 + "\n", "a5.yaml: ", "nested too deeply"),
     # -- the spec's keys and values --------------------------------------------
@@ -234,6 +235,8 @@ CASES = [
          "--set steps=many: expected an integer from 1 to 12, found 'many'"),
     case("set-out-of-range", ("solve", "attention_ops", "--set", "heads=0"),
          "--set heads=0: 0 is outside the allowed range from 1 to 128"),
+    case("set-date-that-does-not-exist", ("solve", "gda_table", "--set", "p0=2026-02-30"),
+         "--set p0=2026-02-30: day is out of range", "quote the value"),
     case("set-not-yaml", ("solve", "gda_table", "--set", "p0=[1,"), "--set p0=[1,: the value is not valid YAML"),
     case("set-unsatisfiable", ("solve", "gda_table", "--set", "p0=0", "--set", "q0=0"),
          "genexam solve gda_table: ", 'satisfy "p0 != 0 or q0 != 0"', "change the --set values"),
