@@ -217,8 +217,12 @@ class _Checker:
             self.report(path + ("family",), f"unknown family '{name}'{did_you_mean(name, registry.families)}; "
                                             "`genexam list` shows the installed families")
             return None
-        parts = self._parts(raw.get("parts"), path + ("parts",), family)
-        points = self._points(raw.get("points"), path + ("points",), parts)
+        listed = self._parts(raw.get("parts"), path + ("parts",), family)
+        points = self._points(raw.get("points"), path + ("points",), listed)
+        # Parts are asked in the family's order; points follow the parts they were listed with.
+        parts = tuple(p for p in family.part_ids() if p in listed)
+        if isinstance(points, tuple):
+            points = tuple(points[listed.index(p)] for p in parts)
         overrides = self._overrides(raw.get("params", {}), path + ("params",), family)
         where = self._where(raw.get("where", []), path + ("where",), family)
         problem_id = raw.get("id")
@@ -237,6 +241,7 @@ class _Checker:
                            self.doc.where(where_path), format_path(where_path))
 
     def _parts(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[str, ...]:
+        """The parts asked, in the order the spec lists them."""
         available = family.part_ids()
         if raw is None:
             return available
@@ -253,8 +258,7 @@ class _Checker:
                 self.report(path + (index,), f"part {item!r} is listed twice")
             else:
                 chosen.append(item)
-        # Parts are asked in the family's order, whatever order the spec lists them in.
-        return tuple(p for p in available if p in chosen) or available
+        return tuple(chosen) or available
 
     def _points(self, raw: Any, path: KeyPath, parts: tuple[str, ...]) -> tuple[Fraction, ...] | Fraction:
         if raw is None:

@@ -177,3 +177,13 @@ def test_validate_a_good_spec(tmp_path):
     run = run_genexam("validate", str(A5))
     assert run.code == 0 and "valid" in run.stdout
     assert not (REPO / "out" / "validate").exists()
+
+
+def test_points_follow_the_parts_in_the_order_the_spec_lists_them(tmp_path):
+    spec = tmp_path / "order.yaml"
+    spec.write_text("title: Order\nproblems:\n  - family: softmax_logistic\n    parts: [b, a]\n    points: [1, 2]\n")
+    assert run_genexam(str(spec), "-o", str(tmp_path / "out"), "--format", "json,md").code == 0
+    (problem,) = json.loads((tmp_path / "out" / "answers.json").read_text())["versions"][0]["problems"]
+    assert problem["parts"] == ["a", "b"] and problem["points"] == [2, 1]
+    exam = (tmp_path / "out" / "exam-A.md").read_text()
+    assert "**(a)** *(2 points)*" in exam and "**(b)** *(1 point)*" in exam
