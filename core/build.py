@@ -57,7 +57,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
-        if "json" in formats:
+        if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
             files["answers.json"] = answers_document(spec, versions).encode()
         if "md" in formats:
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),

@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--versions", type=_positive, help="override the number of versions")
     build.add_argument("--format", type=_formats, help=f"comma-separated subset of {','.join(FORMATS)}")
     build.add_argument("--engine", choices=("typst", "latex"), help="PDF engine (default: typst, no TeX needed)")
-    build.add_argument("--no-key", action="store_true", help="write the exams only, no answer keys")
+    build.add_argument("--no-key", action="store_true",
+                       help="write the exams only: no answer keys and no answers.json, safe to hand out")
     build.set_defaults(run=_run_build)
 
     listing = verbs.add_parser("list", help="list the installed families",

@@ -161,7 +161,7 @@ def test_cli_flags_no_key_formats_versions_and_default_output(tmp_path):
     assert run.code == 0, run.stderr
     out = tmp_path / "out" / "quiz"
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "answers.json", "exam-A.md", "exam-B.md", "exam-C.md"]
+        "exam-A.md", "exam-B.md", "exam-C.md"]  # answers.json would give the key away
     # a rebuild replaces the previous output as a whole
     assert run_genexam(str(spec), "--format", "json", cwd=tmp_path).code == 0
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["answers.json"]
