@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
 from . import expr
-from .distributions import Distribution
+from .distributions import Distribution, Fixed
 from .errors import GenexamError
 from .family import Family
 
@@ -47,11 +47,17 @@ def draw_params(
     checks = [expr.parse(text, family.param_names()) for text in family.constraints] + list(where)
     failures: Counter[str] = Counter()
     errors: dict[str, str] = {}  # constraint -> the last error evaluating it raised
+    # Fixed values are known before anything is drawn, so a Computed default
+    # can follow them (a vector as long as a fixed one). They draw nothing, so
+    # the random stream is the same as drawing in declared order.
+    fixed = {name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)}
     for _ in range(MAX_DRAWS):
-        drawn: dict[str, Any] = {}
+        drawn: dict[str, Any] = dict(fixed)
         for param in family.params:
-            dist = overrides.get(param.name, param.default_distribution)
-            drawn[param.name] = dist.sample(rng, drawn)
+            if param.name not in fixed:
+                dist = overrides.get(param.name, param.default_distribution)
+                drawn[param.name] = dist.sample(rng, drawn)
+        drawn = {param.name: drawn[param.name] for param in family.params}  # declared order
         failed = _first_failure(checks, drawn, errors)
         if failed is None:
             return drawn

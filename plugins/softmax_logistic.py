@@ -15,7 +15,10 @@ from genexam.values import to_sympy
 
 
 def _first_vector(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
-    return [rng.randint(-3, 3) for _ in range(rng.randint(2, 3))]
+    # As long as a vector fixed by the spec, if there is one; else 2 or 3.
+    given = [drawn[k] for k in ("w1", "x") if k in drawn]
+    length = len(given[0]) if given else rng.randint(2, 3)
+    return [rng.randint(-3, 3) for _ in range(length)]
 
 
 def _same_length(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
@@ -26,7 +29,8 @@ class SoftmaxLogistic(Family):
     name = "softmax_logistic"
     title = "A two-class softmax is logistic regression"
     params = (
-        Vector("w0", Computed(_first_vector, "2 or 3 integers from -3 to 3"), low=-20, high=20,
+        Vector("w0", Computed(_first_vector, "2 or 3 integers from -3 to 3 (as many as a fixed w1 or x)"),
+               low=-20, high=20,
                element="rational", doc="weights of class 0"),
         Vector("w1", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
                element="rational", doc="weights of class 1"),

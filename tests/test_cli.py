@@ -131,3 +131,8 @@ def test_gda_table_double_eigenvalue_start_on_its_eigenvector_has_period_two():
     assert answers["p"] == [1, -1, 1, -1, 1] and answers["converges"] is False
     run = run_genexam("show", "gda_table", "--set", "eta=2", "--set", "p0=1", "--set", "q0=-1")
     assert "period 2" in run.stdout and "double root" in run.stdout
+
+
+def test_defaults_follow_a_fixed_vector_length():
+    record = solve("softmax_logistic", "x=[1, 2, 3, 4]")
+    assert len(record["params"]["w0"]) == len(record["params"]["w1"]) == 4
