@@ -40,6 +40,11 @@ def to_json_value(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} to answers.json")
 
 
+def score_json(points: Fraction) -> int | float:
+    """Points (whole, or with at most two decimals) as a plain JSON number for an LMS."""
+    return int(points) if points.denominator == 1 else float(points)
+
+
 def instance_record(instance: Instance) -> dict[str, Any]:
     """One problem of one version, as stored in answers.json."""
     problem = instance.problem
@@ -49,7 +54,7 @@ def instance_record(instance: Instance) -> dict[str, Any]:
         "id": problem.id,
         "family": instance.family.name,
         "parts": list(problem.parts),
-        "points": [to_json_value(p) for p in points] if isinstance(points, tuple) else to_json_value(points),
+        "points": [score_json(p) for p in points] if isinstance(points, tuple) else score_json(points),
         "seed": instance.seed,
         "params": {k: to_json_value(v) for k, v in instance.params.items()},
         "answers": {k: to_json_value(instance.solution.answers[k]) for k in _asked(instance)},
@@ -68,7 +73,7 @@ def answers_document(spec: ProblemSet, versions: Mapping[str, Sequence[Instance]
         "spec": spec.path.name,
         "title": spec.title,
         "seed": spec.seed,
-        "total_points": to_json_value(sum((p.total_points for p in spec.problems), Fraction(0))),
+        "total_points": score_json(sum((p.total_points for p in spec.problems), Fraction(0))),
         "versions": [
             {"version": label, "problems": [instance_record(i) for i in instances]}
             for label, instances in versions.items()

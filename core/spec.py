@@ -280,6 +280,8 @@ class _Checker:
             return Fraction(0)
         if value < 0:
             self.report(path, f"points cannot be negative, found {raw}")
+        elif (value * 100).denominator != 1:  # 1/3 would print as 0.333333 and totals would not add up
+            self.report(path, f"points are whole or have at most two decimals (2, 2.5, 0.25), found {raw}")
         return value
 
     def _overrides(self, raw: Any, path: KeyPath, family: type[Family]) -> dict[str, Distribution]:

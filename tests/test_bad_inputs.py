@@ -235,6 +235,8 @@ CASES = [
          "--set steps=many: expected an integer from 1 to 12, found 'many'"),
     case("set-out-of-range", ("solve", "attention_ops", "--set", "heads=0"),
          "--set heads=0: 0 is outside the allowed range from 1 to 128"),
+    bad_spec("points-in-thirds", HEAD.replace("points: [6, 2, 2]", 'points: [6, "1/3", 2]'),
+             "a5.yaml:", "points are whole or have at most two decimals"),
     case("set-date-that-does-not-exist", ("solve", "gda_table", "--set", "p0=2026-02-30"),
          "--set p0=2026-02-30: day is out of range", "quote the value"),
     case("set-not-yaml", ("solve", "gda_table", "--set", "p0=[1,"), "--set p0=[1,: the value is not valid YAML"),
