@@ -25,6 +25,19 @@ def _same_length(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
     return [rng.randint(-3, 3) for _ in drawn["w0"]]
 
 
+def _telling_input(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
+    """An x with 1 <= |(w0 - w1).x| <= 4: not the trivial 1/2, and away from 0
+    and 1, where the probabilities would print as 0.0000 and 1.0000. A taste
+    of the default draw, not a constraint: values a spec fixes are kept."""
+    w = [a - b for a, b in zip(drawn["w0"], drawn["w1"])]
+    x = _same_length(rng, drawn)
+    for _ in range(100):  # bounded; w0 == w1 is then refused by the constraints
+        if 1 <= abs(sum(a * b for a, b in zip(w, x))) <= 4:
+            break
+        x = _same_length(rng, drawn)
+    return x
+
+
 class SoftmaxLogistic(Family):
     name = "softmax_logistic"
     title = "A two-class softmax is logistic regression"
@@ -34,12 +47,11 @@ class SoftmaxLogistic(Family):
                element="rational", doc="weights of class 0"),
         Vector("w1", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
                element="rational", doc="weights of class 1"),
-        Vector("x", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
+        Vector("x", Computed(_telling_input, "integers from -3 to 3, as many as w0, with 1 <= |(w0 - w1).x| <= 4"),
+               low=-20, high=20,
                element="rational", doc="the input"),
     )
-    # 1 <= |w.x| <= 4: not the trivial 1/2, and away from 0 and 1, where the
-    # probabilities would print as 0.0000 and 1.0000.
-    constraints = ("len(w0) == len(w1) == len(x)", "w0 != w1", "1 <= abs(dot(w0, x) - dot(w1, x)) <= 4")
+    constraints = ("len(w0) == len(w1) == len(x)", "w0 != w1")
     parts = (
         Part("a", ("w",), space="6cm"),
         Part("b", ("p_y0", "p_y1"), space="4cm"),

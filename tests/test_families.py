@@ -136,3 +136,16 @@ def test_gda_convergence_agrees_with_brute_force_iteration():
         converges = GdaTable().solve(params).answers["converges"]
         far = update_matrix(sympy.Integer(a), sympy.Rational(eta), mode) ** 200 * sympy.Matrix([p0, q0])
         assert converges == (max(abs(v) for v in far) < sympy.Rational(1, 10**6)), params
+
+
+def test_softmax_default_draws_are_informative():
+    """Default instances keep 1 <= |w.x| <= 4: no trivial 1/2, no 0.0000 or 1.0000."""
+    import random
+
+    from genexam.plugins.softmax_logistic import SoftmaxLogistic
+    from genexam.sampling import draw_params
+
+    for seed in range(300):
+        p = draw_params(SoftmaxLogistic, random.Random(seed))
+        z = sum((a - b) * x for a, b, x in zip(p["w0"], p["w1"], p["x"]))
+        assert 1 <= abs(z) <= 4, (seed, p)
