@@ -25,17 +25,31 @@ def _same_length(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
     return [rng.randint(-3, 3) for _ in drawn["w0"]]
 
 
+def _near_first(rng: random.Random, drawn: Mapping[str, Any]) -> list[Any]:
+    """w1 = w0 - d with d in -2..2, not all zero: a small w = w0 - w1 keeps
+    w.x small enough for an informative instance (see _telling_input)."""
+    d = [0] * len(drawn["w0"])
+    while not any(d):
+        d = [rng.randint(-2, 2) for _ in d]
+    return [a - b for a, b in zip(drawn["w0"], d)]
+
+
 def _telling_input(rng: random.Random, drawn: Mapping[str, Any]) -> list[int]:
     """An x with 1 <= |(w0 - w1).x| <= 4: not the trivial 1/2, and away from 0
-    and 1, where the probabilities would print as 0.0000 and 1.0000. A taste
-    of the default draw, not a constraint: values a spec fixes are kept."""
+    and 1, where the probabilities would print as 0.0000 and 1.0000. This is
+    the default draw's taste, not a constraint: values a spec fixes are kept."""
     w = [a - b for a, b in zip(drawn["w0"], drawn["w1"])]
-    x = _same_length(rng, drawn)
-    for _ in range(100):  # bounded; w0 == w1 is then refused by the constraints
-        if 1 <= abs(sum(a * b for a, b in zip(w, x))) <= 4:
-            break
+
+    def telling(x: list[int]) -> bool:
+        return 1 <= abs(sum(a * b for a, b in zip(w, x))) <= 4
+
+    for _ in range(100):
         x = _same_length(rng, drawn)
-    return x
+        if telling(x):
+            return x
+    # A unit vector on a small nonzero entry of w always works for the default w1.
+    units = [[int(i == j) for j in range(len(w))] for i, wi in enumerate(w) if 1 <= abs(wi) <= 4]
+    return units[0] if units else x
 
 
 class SoftmaxLogistic(Family):
@@ -45,7 +59,7 @@ class SoftmaxLogistic(Family):
         Vector("w0", Computed(_first_vector, "2 or 3 integers from -3 to 3 (as many as a fixed w1 or x)"),
                low=-20, high=20,
                element="rational", doc="weights of class 0"),
-        Vector("w1", Computed(_same_length, "integers from -3 to 3, as many as w0"), low=-20, high=20,
+        Vector("w1", Computed(_near_first, "w0 minus a nonzero vector of integers from -2 to 2"), low=-20, high=20,
                element="rational", doc="weights of class 1"),
         Vector("x", Computed(_telling_input, "integers from -3 to 3, as many as w0, with 1 <= |(w0 - w1).x| <= 4"),
                low=-20, high=20,
