@@ -28,6 +28,12 @@ class Instance:
         return self.problem.family
 
 
+def instance_key(family: type[Family], params: Mapping[str, Any]) -> tuple[str, str]:
+    """Identifies an instance: versions that draw the same parameters share
+    its solution and its rendered text."""
+    return family.name, repr(sorted(params.items()))
+
+
 def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | None = None) -> list[Instance]:
     """Draw and solve each problem of ``spec`` for one version label.
 
@@ -38,7 +44,7 @@ def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | N
         seed = derive_seed(spec.seed, version, problem.id)
         context = f"{problem.location}: {problem.key_path or problem.id} (problem {number}, version {version})"
         params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)
-        key = (problem.family.name, repr(sorted(params.items())))
+        key = instance_key(problem.family, params)
         if solved is None or key not in solved:
             solution = solve(problem.family, params, context)
             if solved is not None:

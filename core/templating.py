@@ -18,7 +18,7 @@ import jinja2
 
 from .errors import TemplateError
 from .family import Family
-from .instances import Instance
+from .instances import Instance, instance_key
 from .texfilters import FILTERS
 
 #: Names a template sees besides the parameters; no parameter may use them.
@@ -122,7 +122,7 @@ def render_versions(versions: Mapping[str, Sequence[Instance]],
     for label, instances in versions.items():
         out[label] = []
         for instance in instances:
-            key = (instance.family.name, instance.problem.parts, repr(sorted(instance.params.items())))
+            key = (instance_key(instance.family, instance.params), instance.problem.parts)
             if key not in memo:
                 memo[key] = render_problem(instance, extra_filters)
             out[label].append(memo[key])
