@@ -8,6 +8,7 @@ failed most often.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections import Counter
@@ -44,7 +45,7 @@ def draw_params(
     until the family's constraints and ``where`` all hold; ``context`` and
     ``hint`` (how to mend it) go into the error when they never do."""
     overrides = overrides or {}
-    checks = [expr.parse(text, family.param_names()) for text in family.constraints] + list(where)
+    checks = [*family_constraints(family), *where]
     failures: Counter[str] = Counter()
     errors: dict[str, str] = {}  # constraint -> the last error evaluating it raised
     # Fixed values are known before anything is drawn, so a Computed default
@@ -69,6 +70,12 @@ def draw_params(
         f"{where_from}no parameters for family '{family.name}' satisfy \"{worst}\" "
         f"({count} of {MAX_DRAWS} draws failed it{raised}); {hint}"
     )
+
+
+@functools.lru_cache(maxsize=None)
+def family_constraints(family: type[Family]) -> tuple[expr.Expression, ...]:
+    """A family's constraints, parsed once (draw_params runs per version and problem)."""
+    return tuple(expr.parse(text, family.param_names()) for text in family.constraints)
 
 
 def _first_failure(checks: list[expr.Expression], drawn: Mapping[str, Any], errors: dict[str, str]) -> str | None:
