@@ -23,6 +23,12 @@ class Location:
     line: int | None = None
     column: int | None = None
 
+    @classmethod
+    def at_offset(cls, file: str, text: str | bytes, offset: int) -> "Location":
+        """The line and column of a character (or byte) offset into ``text``."""
+        newline = b"\n" if isinstance(text, bytes) else "\n"
+        return cls(file, text.count(newline, 0, offset) + 1, offset - text.rfind(newline, 0, offset))
+
     def __str__(self) -> str:
         if self.line is None:
             return self.file

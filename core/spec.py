@@ -97,9 +97,7 @@ def read_spec(path: str | Path, registry: Registry) -> ProblemSet:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise SpecError([Problem(Location(str(path), line, column), "",
+        raise SpecError([Problem(Location.at_offset(str(path), data, exc.start), "",
                                  f"byte 0x{data[exc.start]:02x} is not UTF-8; save the spec as UTF-8")]) from None
     return parse_spec(text, str(path), registry)
 

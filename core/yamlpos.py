@@ -66,9 +66,7 @@ def load(text: str, file: str) -> Located:
     except yaml.MarkedYAMLError as exc:
         raise SpecError([_marked_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:  # a forbidden character: the one unmarked error, placed by its offset
-        line = text.count("\n", 0, exc.position) + 1
-        column = exc.position - text.rfind("\n", 0, exc.position)
-        raise SpecError([Problem(Location(file, line, column), "", f"not valid YAML: the character "
+        raise SpecError([Problem(Location.at_offset(file, text, exc.position), "", f"not valid YAML: the character "
                                  f"U+{exc.character:04X} is not allowed (YAML forbids control characters)")]) from None
     except yaml.YAMLError as exc:  # pragma: no cover - every other PyYAML error is marked
         raise SpecError([Problem(Location(file), "", f"not valid YAML: {exc}")]) from None
