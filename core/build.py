@@ -39,8 +39,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
           write: bool = True, warn: TextIO | None = sys.stderr) -> BuildResult:
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
     Nothing is written until every file has been made."""
-    if "pdf" in spec.formats and spec.engine == "latex":
-        require_latex()  # before any work: minutes of drawing and rendering would be wasted
+    require_tools(spec)  # before any work: minutes of drawing and rendering would be wasted
     labels = spec.version_labels
     solved: dict = {}
     versions = {label: make_version(spec, label, solved) for label in labels}
@@ -86,6 +85,13 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
         write_atomically(out_dir, files)
     return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+
+
+def require_tools(spec: ProblemSet) -> None:
+    """Stop with install instructions if the spec's PDF engine is missing
+    (Typst ships with genexam; LaTeX needs a TeX installation)."""
+    if "pdf" in spec.formats and spec.engine == "latex":
+        require_latex()
 
 
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],

@@ -278,10 +278,9 @@ def _run_validate(args: argparse.Namespace) -> int:
 
     registry = build_registry()
     spec = read_spec(args.spec, registry)
-    if "pdf" in spec.formats and spec.engine == "latex":
-        from .render.pdf import require_latex
+    from .build import require_tools
 
-        require_latex()  # the build would stop there
+    require_tools(spec)  # the build would stop there
     solved: dict[Any, Any] = {}
     versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
