@@ -42,6 +42,9 @@ class Solution:
 
     answers: dict[str, Any]
     steps: dict[str, Any] = field(default_factory=dict)
+    #: Figures of the worked solution: name -> SVG text. The template places
+    #: one with ``{{ figure("name", "caption") }}``.
+    figures: dict[str, str] = field(default_factory=dict)
 
 
 class Family:

@@ -6,12 +6,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from .distributions import Choice, Distribution, Fixed, RandInt, Range, leaves, show_value
 from .values import parse_number
 
-KINDS = ("int", "rational", "bool", "choice", "vector", "matrix")
+KINDS = ("int", "rational", "bool", "choice", "vector", "matrix", "text", "texts", "path", "data")
+
+
+class SpecPath(str):
+    """A file path as the spec wrote it (what answers.json and the memo keys
+    see), carrying where it resolves: relative to the spec's folder."""
+
+    resolved: Path
+
+    def __new__(cls, written: str, base: Path | None) -> "SpecPath":
+        self = super().__new__(cls, written)
+        path = Path(written).expanduser()
+        self.resolved = path if path.is_absolute() else (base or Path.cwd()) / path
+        return self
 
 
 @dataclass(frozen=True)
@@ -19,9 +33,14 @@ class Param:
     """One parameter of a family.
 
     kind: ``int``, ``rational`` (exact, e.g. "1/2"), ``bool``, ``choice`` (one of
-    ``options``), ``vector`` (list of ``element`` numbers) or ``matrix`` (list of
-    equal-length rows). ``low``/``high`` bound numbers, elementwise for vectors
-    and matrices; ``length`` bounds a vector's length or a matrix's size.
+    ``options``), ``vector`` (list of ``element`` numbers), ``matrix`` (list of
+    equal-length rows), ``text`` (a string), ``texts`` (a list of strings),
+    ``path`` (a file, relative to the spec) or ``data`` (any YAML structure,
+    which ``validator`` checks). ``low``/``high`` bound numbers, elementwise for
+    vectors and matrices; ``length`` bounds a vector's length or a matrix's
+    size. An ``optional`` parameter may be null (None), its usual default.
+    ``validator`` (value -> value, raising ValueError with a message) checks
+    what the kind alone cannot, such as the contents of a file.
     """
 
     name: str
@@ -33,6 +52,10 @@ class Param:
     options: tuple[Any, ...] = ()
     element: str = "int"
     length: tuple[int, int] = (1, 8)
+    optional: bool = False
+    validator: Callable[[Any], Any] | None = None
+    #: How ``expected()`` describes a ``data`` or ``path`` value.
+    shape: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -44,7 +67,21 @@ class Param:
 
     def expected(self) -> str:
         """What a valid value looks like, for error messages and `genexam list`."""
+        text = self._expected()
+        return f"{text}, or null" if self.optional else text
+
+    def _expected(self) -> str:
         bounds = _bounds(self.low, self.high)
+        if self.shape:
+            return self.shape
+        if self.kind == "text":
+            return "a piece of text"
+        if self.kind == "texts":
+            return "a list of strings"
+        if self.kind == "path":
+            return "a file name, relative to the spec"
+        if self.kind == "data":
+            return "a YAML structure"
         if self.kind == "int":
             return f"an integer{bounds}"
         if self.kind == "rational":
@@ -61,8 +98,25 @@ class Param:
 
     # -- checking user values ------------------------------------------------
 
-    def coerce(self, raw: Any) -> Any:
-        """Check and convert one fixed value; raise ValueError naming what was expected."""
+    def coerce(self, raw: Any, base: Path | None = None) -> Any:
+        """Check and convert one fixed value; raise ValueError naming what was
+        expected. ``base`` is the folder a ``path`` is relative to (the spec's)."""
+        if raw is None and self.optional:
+            return None
+        value = self._coerce(raw, base)
+        return self.validator(value) if self.validator is not None else value
+
+    def _coerce(self, raw: Any, base: Path | None) -> Any:
+        if self.kind in ("text", "path"):
+            if not isinstance(raw, str) or not raw.strip():
+                raise ValueError(f"expected {self.expected()}, found {raw!r}")
+            return SpecPath(raw, base) if self.kind == "path" else raw
+        if self.kind == "texts":
+            if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
+                raise ValueError(f"expected {self.expected()}, found {raw!r}")
+            return list(raw)
+        if self.kind == "data":
+            return raw
         if self.kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -114,6 +168,12 @@ class Param:
         """Check every value a spec's distribution can produce lies in range."""
         if isinstance(dist, Fixed):
             return
+        if self.kind in ("text", "texts", "path", "data") and not (isinstance(dist, Choice) and dist.size is None):
+            raise ValueError(f"{self.name} is {self.expected()}: give a fixed value, or 'choice' of values")
+        if self.kind in ("text", "texts", "path", "data"):
+            for option in dist.options:
+                self.coerce(option)
+            return
         scalar_kind = self.kind if self.kind in ("int", "rational", "bool", "choice") else None
         size = getattr(dist, "size", None)
         if scalar_kind is None and size is None and not isinstance(dist, Choice):
@@ -139,14 +199,14 @@ class Param:
             else:
                 Param(self.name, target, None, options=self.options).coerce(value)
 
-    def distribution_of(self, raw: Any) -> Distribution:
+    def distribution_of(self, raw: Any, base: Path | None = None) -> Distribution:
         """What a spec or ``--set`` gives for this parameter -- a fixed value or a
         distribution -- checked against its kind and range. The ValueError says
-        what was expected."""
+        what was expected. ``base``: the folder relative paths start from."""
         try:
-            dist = parse_distribution(raw)
+            dist = None if self.kind == "data" else parse_distribution(raw)
             if dist is None:
-                return Fixed(self.coerce(raw))
+                return Fixed(self.coerce(raw, base))
             self.check_distribution(dist)
             return dist
         except ValueError as exc:
@@ -155,6 +215,8 @@ class Param:
 
     def in_range(self, value: Any) -> bool:
         """Whether a drawn value respects the declared bounds (used by tests)."""
+        if value is None:
+            return self.optional
         try:
             if self.kind in ("vector", "matrix"):
                 values = leaves(value)
@@ -184,8 +246,9 @@ def _bounds(low: Any, high: Any) -> str:
 
 # -- constructors that read like a declaration --------------------------------
 
-def Int(name: str, default: Any, low: int | None = None, high: int | None = None, doc: str = "") -> Param:
-    return Param(name, "int", default, doc, low, high)
+def Int(name: str, default: Any, low: int | None = None, high: int | None = None, doc: str = "",
+        optional: bool = False) -> Param:
+    return Param(name, "int", default, doc, low, high, optional=optional)
 
 
 def Rat(name: str, default: Any, low: Any = None, high: Any = None, doc: str = "") -> Param:
@@ -201,13 +264,30 @@ def OneOf(name: str, options: tuple[Any, ...], default: Any, doc: str = "") -> P
 
 
 def Vector(name: str, default: Any, low: Any = None, high: Any = None, element: str = "int",
-           length: tuple[int, int] = (1, 8), doc: str = "") -> Param:
-    return Param(name, "vector", default, doc, low, high, element=element, length=length)
+           length: tuple[int, int] = (1, 8), doc: str = "", optional: bool = False) -> Param:
+    return Param(name, "vector", default, doc, low, high, element=element, length=length, optional=optional)
 
 
 def Matrix(name: str, default: Any, low: Any = None, high: Any = None, element: str = "int",
-           length: tuple[int, int] = (1, 6), doc: str = "") -> Param:
-    return Param(name, "matrix", default, doc, low, high, element=element, length=length)
+           length: tuple[int, int] = (1, 6), doc: str = "", optional: bool = False) -> Param:
+    return Param(name, "matrix", default, doc, low, high, element=element, length=length, optional=optional)
+
+
+def Text(name: str, default: Any, doc: str = "", optional: bool = False) -> Param:
+    return Param(name, "text", default, doc, optional=optional)
+
+
+def Texts(name: str, default: Any, doc: str = "", optional: bool = False) -> Param:
+    return Param(name, "texts", default, doc, optional=optional)
+
+
+def FilePath(name: str, default: Any, doc: str = "", validator: Callable[[Any], Any] | None = None) -> Param:
+    return Param(name, "path", default, doc, optional=True, validator=validator)
+
+
+def Data(name: str, default: Any, shape: str, doc: str = "", validator: Callable[[Any], Any] | None = None,
+         optional: bool = True) -> Param:
+    return Param(name, "data", default, doc, optional=optional, validator=validator, shape=shape)
 
 
 def parse_distribution(raw: Any) -> Distribution | None:

@@ -292,7 +292,7 @@ class _Checker:
                 self.report(path + (key,), family.no_such_param(str(key)), key=True)
                 continue
             try:
-                out[key] = family.param(key).distribution_of(value)
+                out[key] = family.param(key).distribution_of(value, base=Path(self.doc.file).parent)
             except ValueError as exc:
                 self.report(path + (key,), str(exc))
         return out

@@ -9,4 +9,13 @@ BUILTIN_PLUGINS = (
     "attention_ops",
     "softmax_logistic",
     "gda_table",
+    "param_count",
+    "transformer_layer",
+    "precision_recall",
+    "rnn_recurrence",
+    "gaussian_kl",
+    "seq_model_complexity",
+    "attention_query",
+    "regularized_objective",
+    "question_bank",
 )

@@ -1,0 +1,10 @@
+"""attention_query: (being written)."""
+
+from __future__ import annotations
+
+from genexam import hookimpl
+
+
+@hookimpl
+def genexam_families() -> list:
+    return []

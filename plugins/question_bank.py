@@ -1,0 +1,10 @@
+"""question_bank: (being written)."""
+
+from __future__ import annotations
+
+from genexam import hookimpl
+
+
+@hookimpl
+def genexam_families() -> list:
+    return []

@@ -1,0 +1,10 @@
+"""rnn_recurrence: (being written)."""
+
+from __future__ import annotations
+
+from genexam import hookimpl
+
+
+@hookimpl
+def genexam_families() -> list:
+    return []

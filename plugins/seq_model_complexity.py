@@ -1,0 +1,10 @@
+"""seq_model_complexity: (being written)."""
+
+from __future__ import annotations
+
+from genexam import hookimpl
+
+
+@hookimpl
+def genexam_families() -> list:
+    return []

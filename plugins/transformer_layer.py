@@ -1,0 +1,10 @@
+"""transformer_layer: (being written)."""
+
+from __future__ import annotations
+
+from genexam import hookimpl
+
+
+@hookimpl
+def genexam_families() -> list:
+    return []
