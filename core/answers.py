@@ -31,6 +31,8 @@ def to_json_value(value: Any) -> Any:
         return [[to_json_value(v) for v in row] for row in value.tolist()]
     if isinstance(value, (list, tuple)):
         return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
     if isinstance(value, sympy.logic.boolalg.BooleanAtom):
         return bool(value)
     if isinstance(value, sympy.Integer):
@@ -62,7 +64,7 @@ def instance_record(instance: Instance) -> dict[str, Any]:
 
 
 def _asked(instance: Instance) -> list[str]:
-    asked = [part for part in instance.family.parts if part.id in instance.problem.parts]
+    asked = [part for part in instance.parts if part.id in instance.problem.parts]
     return list(dict.fromkeys(a for part in asked for a in part.answers))
 
 

@@ -8,6 +8,7 @@ PDFs in-process on every core."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from .registry import Registry
 from .render import pandoc
 from .render.document import SpecText, document
 from .render.layout import render_layout
-from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, require_latex, typst_pdfs
+from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, require_latex, svg_to_pdf, typst_pdfs
 from .spec import ProblemSet
-from .templating import ProblemText, render_versions
+from .templating import ProblemText, instance_figures, render_versions
 
 KINDS = ("exam", "key")
 PANDOC_FORMATS = {"tex": "latex", "typ": "typst"}
@@ -50,12 +51,20 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     wanted = sorted(f for f in PANDOC_FORMATS if f in formats or ("pdf" in formats and f == pdf_source))
     files: dict[str, bytes] = {}
     warnings: list[str] = []
+    figures = _figures_shown(versions, texts, key)
+    timestamp = pdf_timestamp(spec.date)
+    # LaTeX reads figures as PDF: needed for the .tex output and for latexmk.
+    latex_figures = "tex" in formats or ("pdf" in formats and pdf_source == "tex")
 
     # pandoc runs in its own processes; meanwhile this thread writes the
     # Markdown and JSON, and then lays out one format while Typst compiles
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+        figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
+                       for path, svg in figures.items()} if latex_figures else {}
+        if figures and ("md" in formats or "typ" in formats):
+            files.update({path: svg.encode() for path, svg in figures.items()})
         if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
             files["answers.json"] = answers_document(spec, versions).encode()
         if "md" in formats:
@@ -64,14 +73,22 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
             files.update({f"{name}.md": text.encode()
                           for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
         pdfs = None
+        pdf_files: dict[str, bytes] = {}
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
             table, spec_text = conversions[fmt]()
             docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
+            if fmt == "tex" and figure_pdfs:
+                pdf_files = {_pdf_name(path): made.result() for path, made in figure_pdfs.items()}
+                if "tex" in formats:
+                    files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
-                timestamp = pdf_timestamp(spec.date)
-                pdfs = pool.submit(typst_pdfs if fmt == "typ" else _latex_pdfs, docs, timestamp)
+                if fmt == "typ":
+                    svg_files = {path: svg.encode() for path, svg in figures.items()}
+                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
+                else:
+                    pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
         if pdfs is not None:
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf
@@ -107,9 +124,42 @@ def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[P
     head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER)
 
     def collect() -> tuple[dict[str, str], SpecText]:
-        return dict(zip(fragments, body.result())), SpecText(*head.result())
+        converted = body.result()
+        if fmt == "tex":
+            converted = [_latex_figure(text) for text in converted]
+        return dict(zip(fragments, converted)), SpecText(*head.result())
 
     return collect
+
+
+def _figures_shown(versions: dict[str, list[Instance]], texts: dict[str, list[ProblemText]],
+                   key: bool) -> dict[str, str]:
+    """The figures (path -> SVG) the built documents show: a figure placed in
+    a solution is written only when keys are, so an exam never leaks it."""
+    shown: dict[str, str] = {}
+    for label, instances in versions.items():
+        for instance, text in zip(instances, texts[label]):
+            candidates = instance_figures(instance)
+            if not candidates:
+                continue
+            fragments = [text.statement, *(p.statement for p in text.parts)]
+            if key:
+                fragments += [p.solution for p in text.parts]
+            shown.update({path: svg for path, svg in candidates.items() if any(path in f for f in fragments)})
+    return dict(sorted(shown.items()))
+
+
+#: pandoc writes an SVG image as \includesvg (which needs Inkscape); the
+#: build ships a PDF of each figure instead.
+_INCLUDESVG = re.compile(r"\\includesvg(\[[^\]]*\])?\{(figures/[^{}]+)\.svg\}")
+
+
+def _pdf_name(svg_path: str) -> str:
+    return svg_path[: -len(".svg")] + ".pdf"
+
+
+def _latex_figure(text: str) -> str:
+    return _INCLUDESVG.sub(lambda m: f"\\includegraphics{m.group(1) or ''}{{{m.group(2)}.pdf}}", text)
 
 
 def _documents(fmt: str, spec: ProblemSet, versions: dict[str, list[Instance]],
@@ -123,8 +173,8 @@ def _documents(fmt: str, spec: ProblemSet, versions: dict[str, list[Instance]],
     }
 
 
-def _latex_pdfs(docs: dict[str, str], timestamp: int) -> dict[str, TypstResult]:
+def _latex_pdfs(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
     """latexmk on every document, one process per core at a time."""
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        pdfs = pool.map(lambda item: latex_pdf(item[1], item[0], timestamp), docs.items())
+        pdfs = pool.map(lambda item: latex_pdf(item[1], item[0], timestamp, files), docs.items())
         return {name: TypstResult(pdf, ()) for name, pdf in zip(docs, pdfs)}

@@ -41,6 +41,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("genexam: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `genexam list | head`: the reader left; not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -203,6 +208,12 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
             overrides[name] = family.param(name).distribution_of(value)
         except ValueError as exc:
             raise GenexamError(f"--set {item}: {exc}") from None
+    from .distributions import Fixed
+
+    try:  # parameters that make no question at all (question_bank: too few questions with the tags)
+        family.parts_for({name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)})
+    except ValueError as exc:
+        raise GenexamError(f"genexam {args.verb} {family.name}: {exc}") from None
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
                          hint="change the --set values")
     return family, params, solve(family, params)
@@ -238,7 +249,7 @@ def _run_solve(args: argparse.Namespace) -> int:
     record = {
         "family": family.name,
         "params": {k: to_json_value(v) for k, v in params.items()},
-        "answers": {k: to_json_value(solution.answers[k]) for k in family.answer_ids()},
+        "answers": {k: to_json_value(solution.answers[k]) for k in family.answer_ids(params)},
     }
     if args.json:
         print(json.dumps(record, indent=2, ensure_ascii=False))
@@ -260,7 +271,7 @@ def _run_show(args: argparse.Namespace) -> int:
 
     registry = build_registry()
     family, params, solution = _instance(args, registry)
-    problem = ProblemSpec(family.name, family, family.part_ids(), 0, {}, (), Location("<command line>"))
+    problem = ProblemSpec(family.name, family, family.part_ids(params), 0, {}, (), Location("<command line>"))
     text = render_problem(Instance(1, "A", problem, args.seed, params, solution), registry.filters)
     shown = ", ".join(f"{k} = {v}" for k, v in params.items())
     print(f"# {family.title}\n\n*{family.name}: {shown}*\n\n{text.statement}\n")

@@ -72,10 +72,19 @@ class Family:
     # -- derived from the declaration ----------------------------------------
 
     @classmethod
-    def answer_ids(cls) -> tuple[str, ...]:
-        """Every answer id, in part order."""
+    def parts_for(cls, params: Mapping[str, Any]) -> tuple[Part, ...]:
+        """The parts of an instance with ``params``; at spec time ``params``
+        holds only the values the spec fixes. Most families have the same
+        parts always (``parts``); one whose parts depend on its parameters
+        (question_bank: a part per question) overrides this, raising
+        ValueError with a message for parameters that make no question."""
+        return cls.parts
+
+    @classmethod
+    def answer_ids(cls, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        """Every answer id, in part order (of an instance with ``params``)."""
         seen: dict[str, None] = {}
-        for part in cls.parts:
+        for part in cls.parts_for(params or {}):
             seen.update(dict.fromkeys(part.answers))
         return tuple(seen)
 
@@ -96,8 +105,8 @@ class Family:
                 f"its parameters are {one_of(cls.param_names())}")
 
     @classmethod
-    def part_ids(cls) -> tuple[str, ...]:
-        return tuple(part.id for part in cls.parts)
+    def part_ids(cls, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        return tuple(part.id for part in cls.parts_for(params or {}))
 
     @classmethod
     def template_path(cls) -> Path:

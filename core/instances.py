@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from .errors import GenexamError
-from .family import Family, Solution
+from .family import Family, Part, Solution
 from .sampling import derive_seed, draw_params
 from .spec import ProblemSet, ProblemSpec
 
@@ -26,6 +26,11 @@ class Instance:
     @property
     def family(self) -> type[Family]:
         return self.problem.family
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """Every part this instance has (the spec asks some or all of them)."""
+        return self.family.parts_for(self.params)
 
 
 def instance_key(family: type[Family], params: Mapping[str, Any]) -> tuple[str, str]:
@@ -64,7 +69,7 @@ def solve(family: type[Family], params: Mapping[str, Any], context: str = "") ->
         shown = ", ".join(f"{k}={v}" for k, v in params.items())
         raise GenexamError(f"{context + ': ' if context else ''}family '{family.name}' cannot solve {shown}: {exc}; "
                            "change the parameters or add a 'where' constraint that excludes this case") from None
-    missing = set(family.answer_ids()) - set(solution.answers)
+    missing = set(family.answer_ids(params)) - set(solution.answers)
     if missing:  # a plugin bug, but name it clearly
         raise GenexamError(f"family '{family.name}' did not produce the answers {sorted(missing)} it declares")
     return solution

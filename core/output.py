@@ -35,6 +35,7 @@ def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
     old = None
     try:
         for name, data in {**files, MARKER: b"This directory is written by genexam and replaced on each build.\n"}.items():
+            (scratch / name).parent.mkdir(parents=True, exist_ok=True)  # figures/
             (scratch / name).write_bytes(data)
         os.chmod(scratch, 0o755)
         if out_dir.exists():

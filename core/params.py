@@ -15,6 +15,11 @@ from .values import parse_number
 KINDS = ("int", "rational", "bool", "choice", "vector", "matrix", "text", "texts", "path", "data")
 
 
+class ContentError(ValueError):
+    """A value of the right kind whose content is wrong (a question bank
+    with a mistake): its message says everything."""
+
+
 class SpecPath(str):
     """A file path as the spec wrote it (what answers.json and the memo keys
     see), carrying where it resolves: relative to the spec's folder."""
@@ -56,6 +61,9 @@ class Param:
     validator: Callable[[Any], Any] | None = None
     #: How ``expected()`` describes a ``data`` or ``path`` value.
     shape: str = ""
+    #: Only a fixed value, never a distribution: it decides the question's
+    #: parts (question_bank's number of questions), known when the spec is read.
+    fixed_only: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -104,7 +112,12 @@ class Param:
         if raw is None and self.optional:
             return None
         value = self._coerce(raw, base)
-        return self.validator(value) if self.validator is not None else value
+        if self.validator is None:
+            return value
+        try:
+            return self.validator(value)
+        except ValueError as exc:
+            raise ContentError(str(exc)) from None
 
     def _coerce(self, raw: Any, base: Path | None) -> Any:
         if self.kind in ("text", "path"):
@@ -168,6 +181,8 @@ class Param:
         """Check every value a spec's distribution can produce lies in range."""
         if isinstance(dist, Fixed):
             return
+        if self.fixed_only:
+            raise ValueError(f"{self.name} takes a fixed value, not a distribution: it decides the question's parts")
         if self.kind in ("text", "texts", "path", "data") and not (isinstance(dist, Choice) and dist.size is None):
             raise ValueError(f"{self.name} is {self.expected()}: give a fixed value, or 'choice' of values")
         if self.kind in ("text", "texts", "path", "data"):
@@ -209,6 +224,8 @@ class Param:
                 return Fixed(self.coerce(raw, base))
             self.check_distribution(dist)
             return dist
+        except ContentError:
+            raise
         except ValueError as exc:
             message, expected = str(exc), self.expected()
             raise ValueError(message if expected in message else f"{message}; {self.name} is {expected}") from None
@@ -247,8 +264,8 @@ def _bounds(low: Any, high: Any) -> str:
 # -- constructors that read like a declaration --------------------------------
 
 def Int(name: str, default: Any, low: int | None = None, high: int | None = None, doc: str = "",
-        optional: bool = False) -> Param:
-    return Param(name, "int", default, doc, low, high, optional=optional)
+        optional: bool = False, fixed_only: bool = False) -> Param:
+    return Param(name, "int", default, doc, low, high, optional=optional, fixed_only=fixed_only)
 
 
 def Rat(name: str, default: Any, low: Any = None, high: Any = None, doc: str = "") -> Param:
@@ -277,17 +294,18 @@ def Text(name: str, default: Any, doc: str = "", optional: bool = False) -> Para
     return Param(name, "text", default, doc, optional=optional)
 
 
-def Texts(name: str, default: Any, doc: str = "", optional: bool = False) -> Param:
-    return Param(name, "texts", default, doc, optional=optional)
+def Texts(name: str, default: Any, doc: str = "", optional: bool = False, fixed_only: bool = False) -> Param:
+    return Param(name, "texts", default, doc, optional=optional, fixed_only=fixed_only)
 
 
 def FilePath(name: str, default: Any, doc: str = "", validator: Callable[[Any], Any] | None = None) -> Param:
-    return Param(name, "path", default, doc, optional=True, validator=validator)
+    return Param(name, "path", default, doc, optional=True, validator=validator, fixed_only=True)
 
 
 def Data(name: str, default: Any, shape: str, doc: str = "", validator: Callable[[Any], Any] | None = None,
-         optional: bool = True) -> Param:
-    return Param(name, "data", default, doc, optional=optional, validator=validator, shape=shape)
+         optional: bool = True, fixed_only: bool = True) -> Param:
+    return Param(name, "data", default, doc, optional=optional, validator=validator, shape=shape,
+                 fixed_only=fixed_only)
 
 
 def parse_distribution(raw: Any) -> Distribution | None:

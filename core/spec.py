@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import expr
-from .distributions import Distribution
+from .distributions import Distribution, Fixed
 from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
 from .family import Family
 from .registry import Registry
@@ -215,13 +215,17 @@ class _Checker:
             self.report(path + ("family",), f"unknown family '{name}'{did_you_mean(name, registry.families)}; "
                                             "`genexam list` shows the installed families")
             return None
-        listed = self._parts(raw.get("parts"), path + ("parts",), family)
+        reported = len(self.problems)
+        overrides = self._overrides(raw.get("params", {}), path + ("params",), family)
+        if len(self.problems) > reported and family.parts_for.__func__ is not Family.parts_for.__func__:
+            return None  # its parts depend on the parameters just reported: checking them would only echo that
+        available = self._available_parts(family, overrides, path + ("params",))
+        listed = self._parts(raw.get("parts"), path + ("parts",), family, available)
         points = self._points(raw.get("points"), path + ("points",), listed)
         # Parts are asked in the family's order; points follow the parts they were listed with.
-        parts = tuple(p for p in family.part_ids() if p in listed)
+        parts = tuple(p for p in available if p in listed)
         if isinstance(points, tuple):
             points = tuple(points[listed.index(p)] for p in parts)
-        overrides = self._overrides(raw.get("params", {}), path + ("params",), family)
         where = self._where(raw.get("where", []), path + ("where",), family)
         problem_id = raw.get("id")
         if problem_id is None:
@@ -238,9 +242,19 @@ class _Checker:
         return ProblemSpec(problem_id, family, parts, points, overrides, where,
                            self.doc.where(where_path), format_path(where_path))
 
-    def _parts(self, raw: Any, path: KeyPath, family: type[Family]) -> tuple[str, ...]:
+    def _available_parts(self, family: type[Family], overrides: Mapping[str, Distribution],
+                         path: KeyPath) -> tuple[str, ...]:
+        """The family's parts given the values the spec fixes (question_bank
+        has one per question)."""
+        fixed = {name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)}
+        try:
+            return family.part_ids(fixed)
+        except ValueError as exc:
+            self.report(path, str(exc))
+            return family.part_ids()
+
+    def _parts(self, raw: Any, path: KeyPath, family: type[Family], available: tuple[str, ...]) -> tuple[str, ...]:
         """The parts asked, in the order the spec lists them."""
-        available = family.part_ids()
         if raw is None:
             return available
         items = [raw] if isinstance(raw, str) else raw

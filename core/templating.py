@@ -10,6 +10,7 @@ template file and line.
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -22,7 +23,7 @@ from .instances import Instance, instance_key
 from .texfilters import FILTERS
 
 #: Names a template sees besides the parameters; no parameter may use them.
-RESERVED_NAMES = ("params", "answers", "work", "parts")
+RESERVED_NAMES = ("params", "answers", "work", "parts", "part", "figure")
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ def template_for(family: type[Family], extra_filters: Mapping[str, Callable[...,
                             f"'{family.name}': {exc.message}") from None
     except (OSError, jinja2.TemplateNotFound) as exc:
         raise TemplateError(f"{path}: cannot read the template of family '{family.name}': {exc}") from None
-    missing = [b for b in _required_blocks(family) if b not in template.blocks]
+    missing = [b for b in _required_blocks(family)
+               if b not in template.blocks and b.split("_", 1)[0] not in template.blocks]
     if missing:
         raise TemplateError(f"{path}: template of family '{family.name}' lacks the blocks "
                             f"{', '.join(missing)}; add {{% block {missing[0]} %}}...{{% endblock %}}")
@@ -85,21 +87,51 @@ def _required_blocks(family: type[Family]) -> list[str]:
     return ["statement"] + [f"{kind}_{p}" for p in family.part_ids() for kind in ("part", "solution")]
 
 
+def _block_for(template: jinja2.Template, kind: str, part: str) -> str:
+    """``part_<id>``, or the generic ``part`` block (which reads the variable
+    ``part``) in a family whose parts vary, such as question_bank."""
+    specific = f"{kind}_{part}"
+    return specific if specific in template.blocks or kind not in template.blocks else kind
+
+
+def figure_path(family: type[Family], name: str, svg: str) -> str:
+    """Where a figure lives in the output, relative to the documents. Named by
+    content, so versions that share an instance share the file, and a
+    rebuild gives the same name."""
+    digest = hashlib.sha256(svg.encode("utf-8")).hexdigest()[:12]
+    return f"figures/{family.name}-{name}-{digest}.svg"
+
+
+def instance_figures(instance: Instance) -> dict[str, str]:
+    """Every figure an instance can show: output path -> SVG text."""
+    return {figure_path(instance.family, name, svg): svg for name, svg in instance.solution.figures.items()}
+
+
 def render_problem(instance: Instance, extra_filters: Mapping[str, Callable[..., Any]] | None = None) -> ProblemText:
     """Render statement, parts and solutions of one instance as Markdown."""
     family = instance.family
     template = template_for(family, extra_filters)
+    figures = instance.solution.figures
+
+    def figure(name: str, caption: str = "") -> str:
+        """A figure of the solution as a Markdown image paragraph (pandoc makes it a captioned figure)."""
+        if name not in figures:
+            raise LookupError(f"figure({name!r}): the solution has no such figure; it has {sorted(figures) or 'none'}")
+        return f"\n\n![{caption}]({figure_path(family, name, figures[name])})\n\n"
+
     context = dict(instance.params)
     context.update(
         params=instance.params,
         answers=instance.solution.answers,
         work=instance.solution.steps,
         parts=instance.problem.parts,
+        figure=figure,
     )
 
-    def block(name: str) -> str:
+    def block(name: str, part: str | None = None) -> str:
         try:
-            return "".join(template.blocks[name](template.new_context(context))).strip()
+            local = context if part is None else {**context, "part": part}
+            return "".join(template.blocks[name](template.new_context(local))).strip()
         except jinja2.TemplateError as exc:
             detail = f"no template file {exc.name!r}" if isinstance(exc, jinja2.TemplateNotFound) else str(exc)
             raise TemplateError(f"{_template_line(exc, template)}: template error in family "
@@ -109,7 +141,8 @@ def render_problem(instance: Instance, extra_filters: Mapping[str, Callable[...,
             raise TemplateError(f"{_template_line(exc, template)}: template error in family "
                                 f"'{family.name}', block '{name}': {type(exc).__name__}: {exc}") from None
 
-    parts = tuple(PartText(p, block(f"part_{p}"), block(f"solution_{p}")) for p in instance.problem.parts)
+    parts = tuple(PartText(p, block(_block_for(template, "part", p), p), block(_block_for(template, "solution", p), p))
+                  for p in instance.problem.parts)
     return ProblemText(block("statement"), parts)
 
 

@@ -65,7 +65,7 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
     questions = []
     for instance, text in zip(instances, texts):
         problem = instance.problem
-        part_space = {part.id: part.space for part in instance.family.parts}
+        part_space = {part.id: part.space for part in instance.parts}
         parts = tuple(
             PartView(
                 label=part.id,

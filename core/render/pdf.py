@@ -41,30 +41,45 @@ def pdf_timestamp(date_text: str) -> int:
 _local = threading.local()
 
 
-def typst_pdfs(sources: Mapping[str, str], timestamp: int) -> dict[str, TypstResult]:
+def typst_pdfs(sources: Mapping[str, str], timestamp: int,
+               files: Mapping[str, bytes] | None = None) -> dict[str, TypstResult]:
     """Compile many Typst documents (name -> source) to PDF, on every core:
-    Typst releases the GIL, so threads run in parallel."""
+    Typst releases the GIL, so threads run in parallel. ``files`` (path ->
+    bytes) are what the documents may read, such as figures."""
     workers = min(len(sources), os.cpu_count() or 1) or 1
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda item: typst_pdf(item[1], item[0], timestamp), sources.items())
+        results = pool.map(lambda item: typst_pdf(item[1], item[0], timestamp, files), sources.items())
         return dict(zip(sources, results))
 
 
-def typst_pdf(source: str, name: str, timestamp: int) -> TypstResult:
+def typst_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes] | None = None) -> TypstResult:
     """Compile Typst source to PDF in-process, with bundled fonts only (so
-    the PDF is the same on every machine)."""
+    the PDF is the same on every machine). ``files``: path -> bytes the
+    source may read (a figure's SVG); nothing is read from disk."""
     import typst
 
     if not hasattr(_local, "compiler"):  # one per thread: its font book is reused
         _local.compiler = typst.Compiler(ignore_system_fonts=True)
     compiler = _local.compiler
+    main = source.encode("utf-8")
+    project: bytes | dict[str, bytes] = {"main.typ": main, **files} if files else main
     try:
-        pdf, warnings = compiler.compile_with_warnings(source.encode("utf-8"), format="pdf", timestamp=timestamp)
+        pdf, warnings = compiler.compile_with_warnings(project, format="pdf", timestamp=timestamp)
     except typst.TypstError as exc:
         hints = "".join(f"\n  hint: {h}" for h in getattr(exc, "hints", []) or [])
         raise RenderError(f"Typst could not compile {name}: {exc.message}{hints}\n"
                           "This is a bug in a family template or layout; the .typ file shows the source.") from None
     return TypstResult(pdf, tuple(_warning_text(w) for w in warnings))
+
+
+def svg_to_pdf(svg: str, timestamp: int) -> bytes:
+    """A figure's SVG as a one-page PDF of the same size, for LaTeX (which
+    cannot read SVG without Inkscape); Typst draws it."""
+    page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg")\n'
+    result = typst_pdf(page, "a figure", timestamp, {"figure.svg": svg.encode("utf-8")})
+    if result.warnings:
+        raise RenderError(f"Typst could not convert a figure to PDF: {'; '.join(result.warnings)}")
+    return result.pdf
 
 
 def _warning_text(warning: object) -> str:
@@ -86,9 +101,10 @@ def require_latex() -> None:
         )
 
 
-def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
-    """Run latexmk (pdflatex) on LaTeX source in a scratch directory; return
-    the PDF bytes, the same for the same source and timestamp."""
+def latex_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes] | None = None) -> bytes:
+    """Run latexmk (pdflatex) on LaTeX source in a scratch directory, beside
+    ``files`` (path -> bytes, such as figure PDFs); return the PDF bytes, the
+    same for the same source and timestamp."""
     import re
 
     require_latex()
@@ -108,6 +124,9 @@ def latex_pdf(source: str, name: str, timestamp: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="genexam-latex-") as tmp:
         tex = Path(tmp) / f"{name}.tex"
         tex.write_text(source, encoding="utf-8")
+        for path, data in (files or {}).items():
+            (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
+            (Path(tmp) / path).write_bytes(data)
         try:
             result = subprocess.run(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
                                     capture_output=True, text=True, errors="replace", timeout=300)
