@@ -45,7 +45,9 @@ def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | N
     ``solved`` memoizes solutions across versions: a solution depends only on
     the family and the parameters, and versions often repeat an instance."""
     out = []
-    for number, problem in enumerate(spec.problems, start=1):
+    number = 0
+    for problem in spec.problems:
+        number += 0 if problem.continues else 1  # the question's number, shared by a continuing problem
         seed = derive_seed(spec.seed, version, problem.id)
         context = f"{problem.location}: {problem.key_path or problem.id} (problem {number}, version {version})"
         params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)

@@ -24,7 +24,7 @@ from .yamlpos import KeyPath, Located, format_path, load
 FORMATS = ("md", "tex", "typ", "pdf", "json")
 ENGINES = ("typst", "latex")
 TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems")
-PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where")
+PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues")
 MAX_VERSIONS = 702  # A..ZZ
 
 
@@ -41,6 +41,8 @@ class ProblemSpec:
     where: tuple[expr.Expression, ...]
     location: Location
     key_path: str = ""
+    #: Its parts continue the previous problem's question (same number, next letters).
+    continues: bool = False
 
     @property
     def total_points(self) -> Fraction:
@@ -149,12 +151,27 @@ class _Checker:
                 problem = self._problem(raw, ("problems", index), registry, ids)
                 if problem is not None:
                     problems.append(problem)
+                    if problem.continues:
+                        self._check_continues(problems, index)
         return ProblemSet(
             path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
             seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems),
         )
 
     # -- pieces ----------------------------------------------------------------
+
+    def _check_continues(self, problems: list[ProblemSpec], index: int) -> None:
+        """A question made of several problems shows points on each part, so
+        each of its problems gives points per part (or has one part)."""
+        path: KeyPath = ("problems", index, "continues")
+        if index == 0 or len(problems) < 2:
+            self.report(path, "the first problem cannot continue a previous one; remove 'continues'")
+            return
+        for problem in problems[-2:]:
+            if not isinstance(problem.points, tuple) and len(problem.parts) > 1:
+                self.report(path, f"problem '{problem.id}' and the one it continues form one question, "
+                                  f"whose parts each show their points: give '{problem.id}' one number per part "
+                                  f"({', '.join(problem.parts)})")
 
     def _unknown_keys(self, mapping: Mapping[Any, Any], path: KeyPath, allowed: tuple[str, ...]) -> None:
         for key in mapping:
@@ -238,9 +255,13 @@ class _Checker:
             self.report(path + ("id",) if "id" in raw else path,
                         f"problem id '{problem_id}' is used twice; give one of them another `id:`")
         self.used_ids.add(problem_id)
+        continues = raw.get("continues", False)
+        if not isinstance(continues, bool):
+            self.report(path + ("continues",), f"expected true or false, found {continues!r}")
+            continues = False
         where_path = path + ("where",) if "where" in raw else path
         return ProblemSpec(problem_id, family, parts, points, overrides, where,
-                           self.doc.where(where_path), format_path(where_path))
+                           self.doc.where(where_path), format_path(where_path), continues)
 
     def _available_parts(self, family: type[Family], overrides: Mapping[str, Distribution],
                          path: KeyPath) -> tuple[str, ...]:

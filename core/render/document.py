@@ -3,7 +3,8 @@ target format (Markdown, LaTeX or Typst), for the layouts in templates/."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -29,6 +30,8 @@ class QuestionView:
     points_on_parts: bool  # True when each part carries its own points
     statement: str
     parts: tuple[PartView, ...]
+    #: Made of several problems (``continues: true`` in the spec).
+    continued: bool = False
 
     @property
     def labelled(self) -> bool:
@@ -58,6 +61,30 @@ class SpecText:
     instructions: str
 
 
+PART_LABELS = string.ascii_lowercase
+
+
+def _continued(question: QuestionView, statement: str, parts: tuple[PartView, ...], problem) -> QuestionView:
+    """``question`` with the parts of the problem that continues it; that
+    problem's statement opens its first part, and every part shows its points."""
+    def with_points(view: QuestionView) -> tuple[PartView, ...]:
+        # A one-part problem given a single total shows it on its part (the spec checks this is the case).
+        return view.parts if view.points_on_parts else tuple(replace(p, points=view.points) for p in view.parts)
+
+    added = QuestionView(question.number, format_points(problem.total_points),
+                         isinstance(problem.points, tuple), statement, parts)
+    new_parts = with_points(added)
+    if statement.strip() and new_parts:
+        new_parts = (replace(new_parts[0], text=f"{statement}\n\n{new_parts[0].text}"),) + new_parts[1:]
+    total = _parse_points(question.points) + problem.total_points
+    return replace(question, points=format_points(total), points_on_parts=True,
+                   parts=with_points(question) + new_parts, continued=True)
+
+
+def _parse_points(text: str) -> Fraction:
+    return Fraction(text)
+
+
 def document(spec: ProblemSet, version: str, instances: Sequence[Instance], texts: Sequence[ProblemText],
              spec_text: SpecText, key: bool, convert: Callable[[str], str]) -> DocumentView:
     """Assemble one exam (``key=False``) or answer key; ``convert`` maps a
@@ -76,6 +103,9 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
             )
             for part in text.parts
         )
+        if problem.continues and questions:
+            questions[-1] = _continued(questions[-1], convert(text.statement), parts, problem)
+            continue
         questions.append(QuestionView(
             number=instance.number,
             points=format_points(problem.total_points),
@@ -84,6 +114,9 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
             parts=parts,
         ))
     total = sum((p.total_points for p in spec.problems), Fraction(0))
+    # A continued question's parts are lettered in order across its problems.
+    questions = [replace(q, parts=tuple(replace(p, label=PART_LABELS[i]) for i, p in enumerate(q.parts)))
+                 if q.continued else q for q in questions]
     return DocumentView(
         title=spec_text.title, course=spec_text.course, date=spec_text.date,
         instructions=spec_text.instructions, version=version, key=key,
