@@ -23,7 +23,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence, Union
+from typing import Callable, Sequence, Union
 from xml.sax.saxutils import escape, quoteattr
 
 #: An exact number: int, Fraction or sympy Rational (any numbers.Rational).
@@ -73,9 +73,12 @@ def chart(series: Sequence[Series], *, x_label: str, y_label: str,
           x_ticks: Sequence[Number] = QUARTERS, y_ticks: Sequence[Number] = QUARTERS,
           width: Number = 255, height: Number = 170, font_family: str = FONT_FAMILY) -> str:
     """Several series on one plot, as a standalone SVG document (``width`` x
-    ``height`` points). Every point must lie within ``x_range`` x ``y_range``;
-    the frame leaves a small margin around that range so that points on its
-    edge (a precision of 1) are not hidden under the frame."""
+    ``height`` points). Series are drawn in order, later ones on top, each in
+    its ``colour`` or the next of :data:`COLOURS`; the legend lists the
+    labelled ones in the same order. Every point must lie within ``x_range``
+    x ``y_range``; the frame leaves a 3% margin around that range so that
+    points on its edge (a precision of 1) are not hidden under the frame.
+    Grid lines and tick labels sit at ``x_ticks`` and ``y_ticks``."""
     x0, x1 = _exact(x_range[0]), _exact(x_range[1])
     y0, y1 = _exact(y_range[0]), _exact(y_range[1])
     if not (x0 < x1 and y0 < y1):
@@ -132,7 +135,8 @@ def chart(series: Sequence[Series], *, x_label: str, y_label: str,
     return "\n".join(out) + "\n"
 
 
-def _series(s: Series, colour: str, px, py) -> list[str]:
+def _series(s: Series, colour: str, px: Callable[[Number], Fraction],
+            py: Callable[[Number], Fraction]) -> list[str]:
     points = [(_exact(x), _exact(y)) for x, y in s.points]
     if s.step:
         corners: list[tuple[Fraction, Fraction]] = []
