@@ -153,7 +153,7 @@ class ParamCount(Family):
             per_gate = {"w": h * i, "u": h * h, "b": p["biases"] * h}
             steps.update(gates=g, gate_names=GATE_NAMES[layer], per_gate=per_gate,
                          gate_total=sum(per_gate.values()),
-                         other_biases=(3 - p["biases"]) * h * g)  # what the other convention would count
+                         other_biases=h * g)  # the other convention has one bias vector per gate more or fewer
             total = g * sum(per_gate.values())
             steps["other_total"] = total + (1 if p["biases"] == 1 else -1) * steps["other_biases"]
         elif layer == "embedding":

@@ -197,3 +197,15 @@ problems:
     for version in doc["versions"]:
         pdf = tmp_path / f"key-{version['version']}.pdf"
         assert missing_integer_answers(pdf, version["problems"]) == [], pdf.name
+
+
+@pytest.mark.parametrize("biases, shown", [(1, r"60\,400"), (2, r"60\,200")])
+def test_key_gives_the_count_under_the_other_bias_convention(biases, shown):
+    # quiz1 Q3: one bias vector gives 60,200; PyTorch's two give 60,400 (one
+    # more vector of 200, not two) -- the key names the other convention's count.
+    from conftest import run_genexam
+
+    run = run_genexam("show", "param_count", "--set", "layer=rnn", "--set", "input_size=100",
+                      "--set", "hidden_size=200", "--set", f"biases={biases}")
+    assert run.code == 0, run.stderr
+    assert shown in run.stdout, run.stdout
