@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy
 
-from .instances import Instance
+from .instances import Instance, printed_labels
 from .spec import ProblemSet
 
 FORMAT_VERSION = 1
@@ -47,8 +47,9 @@ def score_json(points: Fraction) -> int | float:
     return int(points) if points.denominator == 1 else float(points)
 
 
-def instance_record(instance: Instance) -> dict[str, Any]:
-    """One problem of one version, as stored in answers.json."""
+def instance_record(instance: Instance, labels: Sequence[str]) -> dict[str, Any]:
+    """One problem of one version, as stored in answers.json; ``labels``: the
+    letter each part is printed with ("" for a question shown without one)."""
     problem = instance.problem
     points = problem.points
     return {
@@ -56,6 +57,7 @@ def instance_record(instance: Instance) -> dict[str, Any]:
         "id": problem.id,
         "family": instance.family.name,
         "parts": list(problem.parts),
+        "labels": list(labels),
         "points": [score_json(p) for p in points] if isinstance(points, tuple) else score_json(points),
         "seed": instance.seed,
         "params": {k: to_json_value(v) for k, v in instance.params.items()},
@@ -77,7 +79,8 @@ def answers_document(spec: ProblemSet, versions: Mapping[str, Sequence[Instance]
         "seed": spec.seed,
         "total_points": score_json(sum((p.total_points for p in spec.problems), Fraction(0))),
         "versions": [
-            {"version": label, "problems": [instance_record(i) for i in instances]}
+            {"version": label, "problems": [instance_record(i, printed)
+                                            for i, printed in zip(instances, printed_labels(instances))]}
             for label, instances in versions.items()
         ],
     }

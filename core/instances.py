@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
+import string
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .errors import GenexamError
 from .family import Family, Part, Solution
@@ -31,6 +32,23 @@ class Instance:
     def parts(self) -> tuple[Part, ...]:
         """Every part this instance has (the spec asks some or all of them)."""
         return self.family.parts_for(self.params)
+
+
+def printed_labels(instances: Sequence[Instance]) -> list[tuple[str, ...]]:
+    """The letter each asked part is printed with, per instance: a question's
+    parts are lettered a, b, ... in order (across the problems that continue
+    it), as the exam class letters them; a one-part question shows none ("")."""
+    sizes: dict[int, int] = {}
+    for instance in instances:
+        sizes[instance.number] = sizes.get(instance.number, 0) + len(instance.problem.parts)
+    used: dict[int, int] = {}
+    out = []
+    for instance in instances:
+        start = used.get(instance.number, 0)
+        count = len(instance.problem.parts)
+        used[instance.number] = start + count
+        out.append(("",) if sizes[instance.number] == 1 else tuple(string.ascii_lowercase[start:start + count]))
+    return out
 
 
 def instance_key(family: type[Family], params: Mapping[str, Any]) -> tuple[str, str]:

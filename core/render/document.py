@@ -3,12 +3,11 @@ target format (Markdown, LaTeX or Typst), for the layouts in templates/."""
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Callable, Sequence
 
-from ..instances import Instance
+from ..instances import Instance, printed_labels
 from ..spec import ProblemSet
 from ..templating import ProblemText
 from ..texfilters import points as format_points
@@ -30,8 +29,6 @@ class QuestionView:
     points_on_parts: bool  # True when each part carries its own points
     statement: str
     parts: tuple[PartView, ...]
-    #: Made of several problems (``continues: true`` in the spec).
-    continued: bool = False
 
     @property
     def labelled(self) -> bool:
@@ -61,9 +58,6 @@ class SpecText:
     instructions: str
 
 
-PART_LABELS = string.ascii_lowercase
-
-
 def _continued(question: QuestionView, statement: str, parts: tuple[PartView, ...], problem) -> QuestionView:
     """``question`` with the parts of the problem that continues it; that
     problem's statement opens its first part, and every part shows its points."""
@@ -78,7 +72,7 @@ def _continued(question: QuestionView, statement: str, parts: tuple[PartView, ..
         new_parts = (replace(new_parts[0], text=f"{statement}\n\n{new_parts[0].text}"),) + new_parts[1:]
     total = _parse_points(question.points) + problem.total_points
     return replace(question, points=format_points(total), points_on_parts=True,
-                   parts=with_points(question) + new_parts, continued=True)
+                   parts=with_points(question) + new_parts)
 
 
 def _parse_points(text: str) -> Fraction:
@@ -90,18 +84,18 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
     """Assemble one exam (``key=False``) or answer key; ``convert`` maps a
     Markdown fragment to the target format."""
     questions = []
-    for instance, text in zip(instances, texts):
+    for instance, text, labels in zip(instances, texts, printed_labels(instances)):
         problem = instance.problem
         part_space = {part.id: part.space for part in instance.parts}
         parts = tuple(
             PartView(
-                label=part.id,
+                label=label,
                 points=format_points(problem.part_points(part.id)),
                 text=convert(part.statement),
                 solution=convert(part.solution) if key else "",
                 space=part_space[part.id],
             )
-            for part in text.parts
+            for part, label in zip(text.parts, labels)
         )
         if problem.continues and questions:
             questions[-1] = _continued(questions[-1], convert(text.statement), parts, problem)
@@ -114,9 +108,6 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
             parts=parts,
         ))
     total = sum((p.total_points for p in spec.problems), Fraction(0))
-    # A continued question's parts are lettered in order across its problems.
-    questions = [replace(q, parts=tuple(replace(p, label=PART_LABELS[i]) for i, p in enumerate(q.parts)))
-                 if q.continued else q for q in questions]
     return DocumentView(
         title=spec_text.title, course=spec_text.course, date=spec_text.date,
         instructions=spec_text.instructions, version=version, key=key,
