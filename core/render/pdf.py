@@ -16,6 +16,9 @@ from typing import Mapping
 
 from ..errors import EngineMissingError, RenderError
 
+#: What a LaTeX log says while cross-references or point totals are still settling.
+RERUN = "Rerun to get"
+
 #: Debian packages that provide latexmk and the exam class.
 TEX_PACKAGES = "latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern"
 
@@ -130,6 +133,15 @@ def latex_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes]
         try:
             result = subprocess.run(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
                                     capture_output=True, text=True, errors="replace", timeout=300)
+            # latexmk can stop while the exam class still asks for a rerun
+            # (points per page move as page breaks settle): the grade table
+            # would show stale totals. Force runs until the log is quiet.
+            log_file = tex.with_suffix(".log")
+            for _ in range(3):
+                if result.returncode != 0 or not log_file.exists() or RERUN not in log_file.read_text(errors="replace"):
+                    break
+                result = subprocess.run(command[:1] + ["-g"] + command[1:], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
+                                        capture_output=True, text=True, errors="replace", timeout=300)
         except subprocess.TimeoutExpired:
             raise RenderError(f"latexmk did not finish {name}.tex in 300 s; "
                               "build with --format tex to see the LaTeX source") from None
