@@ -183,7 +183,8 @@ def _run_list(args: argparse.Namespace) -> int:
             default = param.default_distribution.describe()
             doc = f" -- {param.doc}" if param.doc else ""
             print(f"    {param.name}: {param.expected()}; default {default}{doc}")
-        parts = ", ".join(f"({p.id}) {' '.join(p.answers)}" for p in family.parts)
+        parts = family.parts_doc or ", ".join(f"({p.id}) {' '.join(p.answers) or '(explained, no computed answer)'}"
+                                              for p in family.parts)
         print(f"  answers: {parts}")
         if family.constraints:
             print(f"  constraints: {'; '.join(family.constraints)}")

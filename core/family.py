@@ -59,6 +59,8 @@ class Family:
     parts: ClassVar[tuple[Part, ...]]
     #: File name of the template, next to the module that defines the family.
     template: ClassVar[str] = ""
+    #: For `genexam list`, when the parts depend on the parameters: what they are.
+    parts_doc: ClassVar[str] = ""
 
     def solve(self, p: Mapping[str, Any]) -> Solution:
         """Solve the instance with parameters ``p`` exactly."""

@@ -109,8 +109,8 @@ def parse_spec(text: str, file: str, registry: Registry) -> ProblemSet:
     located = load(text, file)
     checker = _Checker(located)
     spec = checker.problem_set(registry)
-    if checker.problems:
-        raise SpecError(checker.problems)
+    if checker.problems:  # in the order they appear in the file
+        raise SpecError(sorted(checker.problems, key=lambda p: (p.location.line or 0, p.location.column or 0)))
     assert spec is not None
     return spec
 

@@ -295,6 +295,8 @@ class QuestionBank(Family):
     )
     parts = (Part("a", ("a",), space=OPEN_SPACE),)
     template = "question_bank.md.j2"
+    parts_doc = ("one part per question, (a), (b), ...; each part's answer is {choice, answer} "
+                 "for multiple choice, {answer} otherwise")
 
     @classmethod
     def parts_for(cls, params: Mapping[str, Any]) -> tuple[Part, ...]:

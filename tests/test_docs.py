@@ -37,6 +37,11 @@ def test_every_family_is_in_the_readme_table(registry):
     for name, family in registry.families.items():
         row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row, f"family {name} has no row in the README's family table"
+        for param in family.param_names():
+            assert f"`{param}`" in row, f"{name}: parameter {param} missing from its README row"
+        if family.parts_doc:  # parts vary with the parameters (question_bank): the row names what each part answers
+            assert all(f"`{word}`" in row for word in ("choice", "answer")), f"{name}: its row must say what a part answers"
+            continue
         for answer in family.answer_ids():
             assert f"`{answer}`" in row, f"{name}: answer id {answer} missing from its README row"
 
