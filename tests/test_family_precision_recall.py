@@ -208,7 +208,7 @@ def test_pr_figure_has_one_marker_per_rank_at_its_recall_and_precision():
     recall, precision = solution.answers["recall"], solution.answers["precision"]
     assert len(markers) == 8
     # linear maps: cx = a + b * recall, cy = c - d * precision, with b, d > 0
-    (xa, ya), (xb, yb) = markers[0], markers[-1]
+    (xa, ya), (xb, _) = markers[0], markers[-1]
     b = (xb - xa) / float(recall[-1] - recall[0])
     for (cx, cy), r, p in zip(markers, recall, precision):
         assert cx == pytest.approx(xa + b * float(r - recall[0]), abs=0.02)
