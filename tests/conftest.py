@@ -30,6 +30,14 @@ def run_genexam(*args: str, cwd: Path | None = None, env: dict[str, str] | None 
     return Run(result.returncode, result.stdout, result.stderr)
 
 
+def run_solve(family: str, *sets: str, json: bool = False) -> Run:
+    """`genexam solve FAMILY --set S1 --set S2 ... [--json]`."""
+    args = ["solve", family, *(["--json"] if json else [])]
+    for item in sets:
+        args += ["--set", item]
+    return run_genexam(*args)
+
+
 @pytest.fixture(scope="session")
 def registry():
     from genexam.registry import build_registry

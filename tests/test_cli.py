@@ -7,14 +7,11 @@ import json
 import pytest
 import sympy
 
-from conftest import require_torch, run_genexam
+from conftest import require_torch, run_genexam, run_solve
 
 
 def solve(family: str, *sets: str) -> dict:
-    args = ["solve", family, "--json"]
-    for item in sets:
-        args += ["--set", item]
-    run = run_genexam(*args)
+    run = run_solve(family, *sets, json=True)
     assert run.code == 0, run.stderr
     return json.loads(run.stdout)
 

@@ -8,7 +8,7 @@ import random
 import pytest
 import sympy
 
-from conftest import require_torch, run_genexam
+from conftest import require_torch, run_genexam, run_solve
 from test_cli import solve
 
 E = sympy.E
@@ -128,10 +128,7 @@ def test_keys_that_are_not_orthonormal_are_refused(setting, message):
     (["values=[[1,2],[3,4]]", "m=3"], "len(values) == m"),
 ])
 def test_inconsistent_shapes_are_refused(sets, names):
-    args = ["solve", "attention_query"]
-    for item in sets:
-        args += ["--set", item]
-    run = run_genexam(*args)
+    run = run_solve("attention_query", *sets)
     assert run.code == 2
     assert names in run.stderr and "Traceback" not in run.stderr + run.stdout
 

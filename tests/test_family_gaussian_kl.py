@@ -7,7 +7,7 @@ import math
 
 import sympy
 
-from conftest import require_torch, run_genexam
+from conftest import require_torch, run_genexam, run_solve
 from test_cli import solve
 
 LOG2, LOG3 = sympy.log(2), sympy.log(3)
@@ -82,10 +82,7 @@ def test_derivation_parts_have_no_answers_and_build(tmp_path):
 def test_impossible_parameters_give_a_clear_message():
     for sets, words in ((["sigma=[0, 1]"], "min(sigma) > 0"), (["sigma=[-1, 1]"], "outside the allowed range"),
                         (["mu=[1, 2, 3]", "sigma=[1, 1]"], "len(mu) == len(sigma)")):
-        args = ["solve", "gaussian_kl"]
-        for item in sets:
-            args += ["--set", item]
-        run = run_genexam(*args)
+        run = run_solve("gaussian_kl", *sets)
         assert run.code != 0
         assert words in run.stderr, run.stderr
         assert "Traceback" not in run.stderr

@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from conftest import run_genexam
+from conftest import run_solve
 from test_cli import solve
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -48,10 +48,7 @@ def test_relevant_items_never_retrieved_count_in_recall_and_ap():
     (("relevance=[1,2,0]",), "relevance"),
 ])
 def test_impossible_parameters_give_a_clear_message(sets, needle):
-    args = ["solve", "precision_recall", "--json"]
-    for item in sets:
-        args += ["--set", item]
-    run = run_genexam(*args)
+    run = run_solve("precision_recall", *sets, json=True)
     assert run.code == 2
     assert needle in run.stderr and "Traceback" not in run.stderr
 

@@ -9,7 +9,7 @@ import random
 import pytest
 import sympy
 
-from conftest import require_torch, run_genexam
+from conftest import require_torch, run_genexam, run_solve
 from test_cli import solve
 
 T1, T2, T3 = sympy.symbols("theta_1 theta_2 theta_3", real=True)
@@ -117,10 +117,7 @@ def test_bad_A_in_a_spec_names_the_place(tmp_path):
     (["xs=[[1,2],[3,4]]", "ys=[1,1,1]"], "len(ys) == len(xs)"),
 ])
 def test_mismatched_shapes_are_refused(sets, constraint):
-    args = ["solve", "regularized_objective"]
-    for item in sets:
-        args += ["--set", item]
-    run = run_genexam(*args)
+    run = run_solve("regularized_objective", *sets)
     assert run.code == 2 and constraint in run.stderr and "Traceback" not in run.stderr + run.stdout
 
 
