@@ -209,10 +209,10 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
             overrides[name] = family.param(name).distribution_of(value)
         except ValueError as exc:
             raise GenexamError(f"--set {item}: {exc}") from None
-    from .distributions import Fixed
+    from .distributions import fixed_values
 
     try:  # parameters that make no question at all (question_bank: too few questions with the tags)
-        family.parts_for({name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)})
+        family.parts_for(fixed_values(overrides))
     except ValueError as exc:
         raise GenexamError(f"genexam {args.verb} {family.name}: {exc}") from None
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",

@@ -37,6 +37,11 @@ class Fixed(Distribution):
         return _show(self.value)
 
 
+def fixed_values(overrides: Mapping[str, Distribution]) -> dict[str, Any]:
+    """The values a spec or ``--set`` fixes (name -> value), known before anything is drawn."""
+    return {name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)}
+
+
 @dataclass(frozen=True)
 class RandInt(Distribution):
     """Integers lo..hi inclusive; a list of ``size`` of them when size is set."""

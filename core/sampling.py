@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
 from . import expr
-from .distributions import Distribution, Fixed
+from .distributions import Distribution, fixed_values
 from .errors import GenexamError
 from .family import Family
 
@@ -51,7 +51,7 @@ def draw_params(
     # Fixed values are known before anything is drawn, so a Computed default
     # can follow them (a vector as long as a fixed one). They draw nothing, so
     # the random stream is the same as drawing in declared order.
-    fixed = {name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)}
+    fixed = fixed_values(overrides)
     for _ in range(MAX_DRAWS):
         drawn: dict[str, Any] = dict(fixed)
         for param in family.params:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from . import expr
-from .distributions import Distribution, Fixed
+from .distributions import Distribution, fixed_values
 from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
 from .family import Family
 from .registry import Registry
@@ -267,9 +267,8 @@ class _Checker:
                          path: KeyPath) -> tuple[str, ...]:
         """The family's parts given the values the spec fixes (question_bank
         has one per question)."""
-        fixed = {name: dist.value for name, dist in overrides.items() if isinstance(dist, Fixed)}
         try:
-            return family.part_ids(fixed)
+            return family.part_ids(fixed_values(overrides))
         except ValueError as exc:
             self.report(path, str(exc))
             return family.part_ids()
