@@ -52,6 +52,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     files: dict[str, bytes] = {}
     warnings: list[str] = []
     figures = _figures_shown(versions, texts, key)
+    svg_files = {path: svg.encode() for path, svg in figures.items()}
     timestamp = pdf_timestamp(spec.date)
     # LaTeX reads figures as PDF: needed for the .tex output and for latexmk.
     latex_figures = "tex" in formats or ("pdf" in formats and pdf_source == "tex")
@@ -63,8 +64,8 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
         figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
                        for path, svg in figures.items()} if latex_figures else {}
-        if figures and ("md" in formats or "typ" in formats):
-            files.update({path: svg.encode() for path, svg in figures.items()})
+        if "md" in formats or "typ" in formats:
+            files.update(svg_files)
         if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
             files["answers.json"] = answers_document(spec, versions).encode()
         if "md" in formats:
@@ -85,7 +86,6 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
                 if fmt == "typ":
-                    svg_files = {path: svg.encode() for path, svg in figures.items()}
                     pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
