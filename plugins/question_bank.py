@@ -200,8 +200,14 @@ def _pool(params: Mapping[str, Any]) -> tuple[Question, ...]:
     """Every question the parameters may choose from."""
     if params.get("questions") is not None:
         return parse_questions(params["questions"], lambda path: format_path(("questions",) + path), default_ids=True)
+    return load_bank(_bank_file(params))
+
+
+def _bank_file(params: Mapping[str, Any]) -> Path:
+    """The bank the questions come from: the spec's ``bank`` (resolved against
+    the spec's folder), or the built-in one."""
     bank = params.get("bank")
-    return load_bank(bank.resolved if isinstance(bank, SpecPath) else Path(bank) if bank else BUILTIN_BANK)
+    return bank.resolved if isinstance(bank, SpecPath) else Path(bank) if bank else BUILTIN_BANK
 
 
 def _candidates(params: Mapping[str, Any], pool: Sequence[Question]) -> list[Question]:
@@ -329,9 +335,7 @@ class QuestionBank(Family):
         if p.get("questions") is not None:
             raw = [dict(q, id=q.get("id", f"q{i + 1}")) for i, q in enumerate(p["questions"])]
         else:
-            bank = p.get("bank")
-            file = bank.resolved if isinstance(bank, SpecPath) else BUILTIN_BANK
-            data = yaml.safe_load(Path(file).read_text(encoding="utf-8"))
+            data = yaml.safe_load(_bank_file(p).read_text(encoding="utf-8"))
             raw = data["questions"] if isinstance(data, dict) else data
         answers: dict[str, Any] = {}
         for pid, name, order in zip(PART_IDS, p["picked"], p["orders"]):
