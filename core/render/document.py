@@ -3,7 +3,8 @@ target format (Markdown, LaTeX or Typst), for the layouts in templates/."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import itertools
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -58,55 +59,45 @@ class SpecText:
     instructions: str
 
 
-def _continued(question: QuestionView, statement: str, parts: tuple[PartView, ...], problem) -> QuestionView:
-    """``question`` with the parts of the problem that continues it; that
-    problem's statement opens its first part, and every part shows its points."""
-    def with_points(view: QuestionView) -> tuple[PartView, ...]:
-        # A one-part problem given a single total shows it on its part (the spec checks this is the case).
-        return view.parts if view.points_on_parts else tuple(replace(p, points=view.points) for p in view.parts)
-
-    added = QuestionView(question.number, format_points(problem.total_points),
-                         isinstance(problem.points, tuple), statement, parts)
-    new_parts = with_points(added)
-    if statement.strip() and new_parts:
-        new_parts = (replace(new_parts[0], text=f"{statement}\n\n{new_parts[0].text}"),) + new_parts[1:]
-    total = _parse_points(question.points) + problem.total_points
-    return replace(question, points=format_points(total), points_on_parts=True,
-                   parts=with_points(question) + new_parts)
-
-
-def _parse_points(text: str) -> Fraction:
-    return Fraction(text)
+def _question(group: list[tuple[Instance, ProblemText, tuple[str, ...]]], key: bool,
+              convert: Callable[[str], str]) -> QuestionView:
+    """One question from its problems: usually one, or several when later ones
+    ``continue`` it. Then each continuing problem's statement opens its first
+    part, and every part shows its points (a one-part problem's total is its
+    part's: the spec allows nothing else)."""
+    merged = len(group) > 1
+    parts = []
+    for index, (instance, text, labels) in enumerate(group):
+        problem = instance.problem
+        space = {part.id: part.space for part in instance.parts}
+        lead = convert(text.statement) if index else ""
+        for position, (part, label) in enumerate(zip(text.parts, labels)):
+            points = problem.part_points(part.id)
+            body = convert(part.statement)
+            parts.append(PartView(
+                label=label,
+                points=format_points(problem.total_points if points is None and merged else points),
+                text=f"{lead}\n\n{body}" if position == 0 and lead.strip() else body,
+                solution=convert(part.solution) if key else "",
+                space=space[part.id],
+            ))
+    first_instance, first_text, _ = group[0]
+    return QuestionView(
+        number=first_instance.number,
+        points=format_points(sum((instance.problem.total_points for instance, _, _ in group), Fraction(0))),
+        points_on_parts=merged or isinstance(first_instance.problem.points, tuple),
+        statement=convert(first_text.statement),
+        parts=tuple(parts),
+    )
 
 
 def document(spec: ProblemSet, version: str, instances: Sequence[Instance], texts: Sequence[ProblemText],
              spec_text: SpecText, key: bool, convert: Callable[[str], str]) -> DocumentView:
     """Assemble one exam (``key=False``) or answer key; ``convert`` maps a
     Markdown fragment to the target format."""
-    questions = []
-    for instance, text, labels in zip(instances, texts, printed_labels(instances)):
-        problem = instance.problem
-        part_space = {part.id: part.space for part in instance.parts}
-        parts = tuple(
-            PartView(
-                label=label,
-                points=format_points(problem.part_points(part.id)),
-                text=convert(part.statement),
-                solution=convert(part.solution) if key else "",
-                space=part_space[part.id],
-            )
-            for part, label in zip(text.parts, labels)
-        )
-        if problem.continues and questions:
-            questions[-1] = _continued(questions[-1], convert(text.statement), parts, problem)
-            continue
-        questions.append(QuestionView(
-            number=instance.number,
-            points=format_points(problem.total_points),
-            points_on_parts=isinstance(problem.points, tuple),
-            statement=convert(text.statement),
-            parts=parts,
-        ))
+    rows = zip(instances, texts, printed_labels(instances))
+    questions = [_question(list(group), key, convert)
+                 for _, group in itertools.groupby(rows, key=lambda row: row[0].number)]
     total = sum((p.total_points for p in spec.problems), Fraction(0))
     return DocumentView(
         title=spec_text.title, course=spec_text.course, date=spec_text.date,
