@@ -183,9 +183,9 @@ class Param:
             return
         if self.fixed_only:
             raise ValueError(f"{self.name} takes a fixed value, not a distribution: it decides the question's parts")
-        if self.kind in ("text", "texts", "path", "data") and not (isinstance(dist, Choice) and dist.size is None):
-            raise ValueError(f"{self.name} is {self.expected()}: give a fixed value, or 'choice' of values")
         if self.kind in ("text", "texts", "path", "data"):
+            if not (isinstance(dist, Choice) and dist.size is None):
+                raise ValueError(f"{self.name} is {self.expected()}: give a fixed value, or 'choice' of values")
             for option in dist.options:
                 self.coerce(option)
             return
