@@ -66,3 +66,18 @@ def require_tool(name: str, why: str) -> None:
     if os.environ.get("GENEXAM_REQUIRE_TOOLS") == "1":
         pytest.fail(f"{name} is required here (GENEXAM_REQUIRE_TOOLS=1) but not installed: {why}")
     pytest.skip(f"{name} not installed: {why}")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sweep: a heavy sweep (many seeds, versions or engines); skipped unless "
+                   "GENEXAM_SWEEPS=1, which .ci/run sets, so a newcomer's run stays short")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("GENEXAM_SWEEPS") == "1":
+        return
+    skip = pytest.mark.skip(reason="heavy sweep: set GENEXAM_SWEEPS=1 to run it (.ci/run does)")
+    for item in items:
+        if "sweep" in item.keywords:
+            item.add_marker(skip)
