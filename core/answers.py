@@ -62,6 +62,9 @@ def instance_record(instance: Instance, labels: Sequence[str]) -> dict[str, Any]
         "seed": instance.seed,
         "params": {k: to_json_value(v) for k, v in instance.params.items()},
         "answers": {k: to_json_value(instance.solution.answers[k]) for k in _asked(instance)},
+        # what each asked part asks, and how answers are graded where their value does not say
+        "part_answers": {part.id: list(part.answers) for part in instance.parts if part.id in problem.parts},
+        "kinds": {k: v for k, v in instance.family.answer_kinds.items() if k in _asked(instance)},
     }
 
 

@@ -61,6 +61,10 @@ class Family:
     template: ClassVar[str] = ""
     #: For `genexam list`, when the parts depend on the parameters: what they are.
     parts_doc: ClassVar[str] = ""
+    #: How an answer is graded, where its value alone does not say (see
+    #: genexam.gradable.KINDS): e.g. ``{"train_time": "big_o", "cheaper": "word"}``.
+    #: Numbers, fractions, irrational values, formulas and booleans need no entry.
+    answer_kinds: ClassVar[Mapping[str, str]] = {}
 
     def solve(self, p: Mapping[str, Any]) -> Solution:
         """Solve the instance with parameters ``p`` exactly."""

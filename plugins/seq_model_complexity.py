@@ -122,6 +122,7 @@ class SeqModelComplexity(Family):
                    "transformer_test_space"), space="8cm"),
         Part("c", ("rnn_mults", "transformer_mults", "cheaper"), space="6cm"),
     )
+    answer_kinds = {**{answer: "big_o" for answer in ANSWER_IDS}, "cheaper": "word"}
 
     def solve(self, p: Mapping[str, Any]) -> Solution:
         f, cache = sympy.Integer(p["ffn_mult"]), p["kv_cache"]
