@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .registry import Registry
 
-VERBS = ("build", "list", "show", "solve", "validate")
+VERBS = ("build", "list", "show", "solve", "validate", "grade")
 FORMATS = ("md", "tex", "typ", "pdf", "json")
 
 
@@ -94,6 +94,20 @@ def _parser() -> argparse.ArgumentParser:
                                             "broken family templates; writes nothing.")
     validate.add_argument("spec", type=Path)
     validate.set_defaults(run=_run_validate)
+
+    grade = verbs.add_parser(
+        "grade", help="mark students' answers against a build's answers.json",
+        description="Mark responses.csv against OUT/answers.json: grades.csv, review.csv (answers a person "
+                    "must decide), feedback per student and report.md/.pdf (item statistics, version fairness). "
+                    "`genexam grade --template OUT/answers.json` writes the blank responses.csv.")
+    grade.add_argument("answers", type=Path, help="the build's answers.json")
+    grade.add_argument("responses", type=Path, nargs="?", help="responses.csv: id, version, then one column per answer")
+    grade.add_argument("-o", "--output", type=Path,
+                       help="output directory (default: grades/ beside responses.csv); with --template, the CSV file")
+    grade.add_argument("--template", action="store_true", help="write the blank responses.csv instead of grading")
+    grade.add_argument("--review", type=Path, help="review.csv with the points a person decided, to complete the grades")
+    grade.add_argument("--no-pdf", action="store_true", help="write feedback and report as Markdown only")
+    grade.set_defaults(run=_run_grade)
     return parser
 
 
@@ -298,6 +312,38 @@ def _run_validate(args: argparse.Namespace) -> int:
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
     print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
           f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
+    return 0
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from .errors import GenexamError
+    from .grade.responses import load_answers, template
+
+    if args.template:
+        if args.responses is not None:
+            raise GenexamError("--template takes only the answers.json: genexam grade --template OUT/answers.json")
+        text = template(load_answers(args.answers))
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            from .output import write_file_atomically
+
+            write_file_atomically(args.output, text.encode("utf-8"))
+            print(f"genexam: wrote the blank responses to {args.output}", file=sys.stderr)
+        return 0
+    if args.responses is None:
+        raise GenexamError("give the responses: genexam grade OUT/answers.json responses.csv "
+                           "(`genexam grade --template OUT/answers.json` writes a blank one)")
+    from .grade.run import grade
+    from .output import write_atomically
+
+    result = grade(args.answers, args.responses, args.review, pdf=not args.no_pdf)
+    out_dir = args.output or args.responses.parent / "grades"
+    write_atomically(out_dir, result.files)
+    review = (f"; {result.review_count} answer{'s' if result.review_count != 1 else ''} to review in "
+              f"{out_dir}/review.csv (fill in 'points', then pass it back with --review)") if result.review_count else ""
+    print(f"genexam: graded {len(result.results)} student{'s' if len(result.results) != 1 else ''} "
+          f"into {out_dir}/{review}")
     return 0
 
 

@@ -51,3 +51,18 @@ def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write one file through a temporary file beside it and a rename."""
+    path = Path(path)
+    if path.is_dir():
+        raise GenexamError(f"{path} is a directory; give a file name, e.g. responses.csv")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise GenexamError(f"cannot write {path}: {exc.strerror}") from None

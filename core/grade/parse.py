@@ -38,7 +38,7 @@ MAX_BITS = 20_000  # bits of an integer power's result
 MAX_TOKENS = 400
 
 FUNCTIONS = {"sqrt": sympy.sqrt, "exp": sympy.exp, "log": sympy.log, "ln": sympy.log}
-CONSTANTS = {"e": sympy.E, "pi": sympy.pi, "π": sympy.pi}
+CONSTANTS = {"e": sympy.E, "E": sympy.E, "pi": sympy.pi, "π": sympy.pi}  # a declared symbol wins
 #: Characters students type for operators, mapped to the grammar's.
 _SUBSTITUTES = {"×": "*", "·": "*", "⋅": "*", "−": "-", "–": "-", "÷": "/", "²": "^2", "³": "^3",
                 "\u00a0": " ", "\u202f": " "}
