@@ -65,7 +65,19 @@ def instance_record(instance: Instance, labels: Sequence[str]) -> dict[str, Any]
         # what each asked part asks, and how answers are graded where their value does not say
         "part_answers": {part.id: list(part.answers) for part in instance.parts if part.id in problem.parts},
         "kinds": {k: v for k, v in instance.family.answer_kinds.items() if k in _asked(instance)},
+        **_grading(instance),
     }
+
+
+def _grading(instance: Instance) -> dict[str, Any]:
+    """A family's declared answer weights and tolerance, where it declares them."""
+    family = instance.family
+    out: dict[str, Any] = {}
+    if family.answer_weights:
+        out["weights"] = {k: v for k, v in family.answer_weights.items() if k in _asked(instance)}
+    if family.tolerance is not None:
+        out["tolerance"] = str(Fraction(family.tolerance))
+    return out
 
 
 def _asked(instance: Instance) -> list[str]:

@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
                                             "each version to catch constraints that cannot be met and "
                                             "broken family templates; writes nothing.")
     validate.add_argument("spec", type=Path)
+    validate.add_argument("--fairness", action="store_true",
+                          help="also compare the versions' instances on the families' difficulty measures "
+                               "and name the outliers")
     validate.set_defaults(run=_run_validate)
 
     grade = verbs.add_parser(
@@ -312,6 +315,10 @@ def _run_validate(args: argparse.Namespace) -> int:
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
     print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
           f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
+    if args.fairness:
+        from .fairness import fairness_report
+
+        print(fairness_report(versions))
     return 0
 
 

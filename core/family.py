@@ -65,10 +65,23 @@ class Family:
     #: genexam.gradable.KINDS): e.g. ``{"train_time": "big_o", "cheaper": "word"}``.
     #: Numbers, fractions, irrational values, formulas and booleans need no entry.
     answer_kinds: ClassVar[Mapping[str, str]] = {}
+    #: Relative weights of a part's answers when its points are split (default equal).
+    answer_weights: ClassVar[Mapping[str, int]] = {}
+    #: Relative tolerance for a decimal given for an irrational answer (default 1/1000).
+    tolerance: ClassVar[Any] = None
 
     def solve(self, p: Mapping[str, Any]) -> Solution:
         """Solve the instance with parameters ``p`` exactly."""
         raise NotImplementedError
+
+    def difficulty(self, p: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, float]:
+        """Measures of how hard an instance is to work by hand, compared across
+        versions by `genexam validate --fairness`. The default counts the values
+        the student writes, the digits they carry and the terms of symbolic
+        answers; a family may return its own (e.g. the length of a table)."""
+        from .fairness_measures import default_measures
+
+        return default_measures(answers)
 
     def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
         """Recompute the answers by a second route, independent of :meth:`solve`.

@@ -111,6 +111,9 @@ def problem_answers(version: str, record: Mapping[str, Any],
     asked: Mapping[str, Sequence[str]] = record.get("part_answers") or {}
     declared: Mapping[str, str] = record.get("kinds") or {}
     answers: Mapping[str, Any] = record["answers"]
+    weights: Mapping[str, Any] = record.get("weights") or {}
+    if record.get("tolerance") is not None:  # the family's own
+        tolerance = Fraction(str(record["tolerance"]))
     out: list[GradableAnswer] = []
     for part, label, part_points in zip(parts, labels, points):
         ids = [a for a in asked.get(part, _bank_part(part, answers)) if answers.get(a) is not None]
@@ -118,10 +121,12 @@ def problem_answers(version: str, record: Mapping[str, Any],
         if not ids:  # explained in words: a person grades it
             out.append(GradableAnswer(**common, answer="", kind="explained", value="", points=part_points))
             continue
-        share = part_points / len(ids)
+        weight = {a: Fraction(str(weights.get(a, 1))) for a in ids}
+        total_weight = sum(weight.values(), Fraction(0))
         for answer_id in ids:
             raw = answers[answer_id]
             kind, value = _classify(raw, declared.get(answer_id))
+            share = part_points * weight[answer_id] / total_weight
             out.append(GradableAnswer(**common, answer=answer_id, kind=kind, value=value, points=share,
                                       tolerance=tolerance if kind == "real" else None, single=len(ids) == 1))
     return out

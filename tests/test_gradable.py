@@ -55,3 +55,14 @@ def test_decoding_is_exact_and_never_evaluates():
                     "x[0]", "2**10**10", "(10**10000)**10000"):
         with pytest.raises(DecodeError):
             decode_value(hostile)
+
+
+def test_weights_and_tolerance_a_family_declares():
+    record = {"number": 2, "id": "p", "parts": ["a"], "labels": [""], "points": 6,
+              "part_answers": {"a": ["x", "y"]}, "answers": {"x": 1, "y": "sqrt(2)"},
+              "weights": {"x": 2}, "tolerance": "1/100"}
+    from genexam.gradable import problem_answers
+
+    x, y = problem_answers("A", record)
+    assert (x.points, y.points) == (4, 2) and x.column == "2.x"
+    assert y.kind == "real" and y.tolerance == Fraction(1, 100)
