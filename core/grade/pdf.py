@@ -12,6 +12,7 @@ PAGE = """#set document(title: "{title}")
 #set page(paper: "a4", margin: (x: 2cm, y: 2cm), numbering: "1 / 1")
 #set text(size: 10pt)
 #set table(stroke: 0.4pt + gray, inset: 4pt)
+#show figure: set block(breakable: true)
 #show heading.where(level: 1): set text(size: 14pt)
 #show heading.where(level: 2): set text(size: 11pt)
 """

@@ -57,10 +57,10 @@ def report_markdown(results: Sequence[StudentResult], title: str, max_points: Fr
              f"Mean score per version against the rest of the class; the p-value is from a permutation test "
              f"({PERMUTATIONS} shuffles of the version labels). Versions with p < {ALPHA} are flagged: "
              "with many versions a few flags arise by chance.", "",
-             "| version | students | mean (%) | difference (points of %) | p-value | flag |",
+             "| version | students | mean (%) | vs. the rest (points of %) | p-value | flag |",
              "|---|---:|---:|---:|---:|---|"]
     for row in version_fairness(results, max_points):
-        lines.append(f"| {row.version} | {row.students} | {row.mean_percent:.1f} | {row.difference:+.1f} | "
+        lines.append(f"| {row.version} | {row.students} | {row.mean_percent:.1f} | {round(row.difference, 1) + 0.0:+.1f} | "
                      f"{_f(row.p_value, 3)} | {'**differs**' if row.flagged else ''} |")
     lines += ["", "## Items", "",
               "Difficulty is the mean share of the points earned (1 = everyone right); discrimination is the "
