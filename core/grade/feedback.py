@@ -69,7 +69,7 @@ _STATUS = {"correct": "correct", "wrong": "not correct", "blank": "blank", "part
 
 
 def feedback_markdown(result: StudentResult, title: str, max_points: Fraction,
-                      solutions: Mapping[tuple[str, str], str]) -> str:
+                      solutions: Mapping[tuple[str, str], str], keys: dict[int, str] | None = None) -> str:
     """One student's feedback as Markdown: a table of every answer (theirs,
     the key's, the points), then the worked solution of each part they missed."""
     lines = [f"# {escape_markdown(title, inline=True)}: feedback", "",
@@ -82,7 +82,10 @@ def feedback_markdown(result: StudentResult, title: str, max_points: Fraction,
         answer = mark.answer
         name = answer.part_column + (f" {escape_markdown(answer.answer)}" if not answer.single else "")
         got = "?" if mark.points is None else format_points(mark.points)
-        lines.append(f"| {name} | {_written(mark.text)} | {key_markdown(mark)} | {got} / {format_points(answer.points)} "
+        if keys is None or id(answer) not in keys:  # printing the key costs more than judging it
+            keys = {} if keys is None else keys
+            keys[id(answer)] = key_markdown(mark)
+        lines.append(f"| {name} | {_written(mark.text)} | {keys[id(answer)]} | {got} / {format_points(answer.points)} "
                      f"| {_STATUS.get(mark.status, mark.status)} |")
         if mark.points is None or mark.points < answer.points:
             missed[answer.part_column] = None
@@ -138,4 +141,6 @@ def feedback_files(results: Sequence[StudentResult], title: str, max_points: Fra
     from .names import file_names
 
     names = file_names([r.student for r in results])
-    return {f"feedback/{names[r.student]}.md": feedback_markdown(r, title, max_points, solutions) for r in results}
+    keys: dict[int, str] = {}  # one printing of each key answer, shared by the class
+    return {f"feedback/{names[r.student]}.md": feedback_markdown(r, title, max_points, solutions, keys)
+            for r in results}

@@ -42,6 +42,8 @@ class StudentResult:
     student: str
     version: str
     marks: list[Mark] = field(default_factory=list)
+    _total: Fraction | None = field(default=None, repr=False, compare=False)
+    _counted: int = field(default=-1, repr=False, compare=False)
 
     @property
     def complete(self) -> bool:
@@ -50,7 +52,10 @@ class StudentResult:
     @property
     def total(self) -> Fraction:
         """Points awarded so far (an answer awaiting review counts 0)."""
-        return sum((m.points or Fraction(0) for m in self.marks), Fraction(0))
+        if self._total is None or self._counted != len(self.marks):
+            self._total = sum((m.points or Fraction(0) for m in self.marks), Fraction(0))
+            self._counted = len(self.marks)
+        return self._total
 
     def part_points(self) -> dict[str, Fraction]:
         """Points per printed part (``2b``), in question order."""

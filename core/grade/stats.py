@@ -19,7 +19,7 @@ from typing import Sequence
 
 from .marking import StudentResult
 
-PERMUTATIONS = 5000
+PERMUTATIONS = 2000
 #: A version is flagged when its permutation p-value is below this.
 ALPHA = 0.05
 
@@ -47,24 +47,27 @@ class VersionFairness:
 
 def item_stats(results: Sequence[StudentResult]) -> list[ItemStats]:
     """Per printed part: overall, then per version."""
-    parts: dict[str, float] = {}
+    # (student, part) -> (points, possible), summed once
+    cells: list[tuple[str, float, dict[str, tuple[float, float]]]] = []
+    parts: dict[str, None] = {}
     for result in results:
+        by_part: dict[str, list[Fraction]] = {}
         for mark in result.marks:
-            parts.setdefault(mark.answer.part_column, 0.0)
+            got, most = by_part.setdefault(mark.answer.part_column, [Fraction(0), Fraction(0)])
+            by_part[mark.answer.part_column] = [got + (mark.points or Fraction(0)), most + mark.answer.points]
+            parts.setdefault(mark.answer.part_column)
+        cells.append((result.version, float(result.total), {k: (float(a), float(b)) for k, (a, b) in by_part.items()}))
     out: list[ItemStats] = []
     versions = sorted({r.version for r in results}, key=lambda v: (len(v), v))
     for part in parts:
         for version in ["all", *versions]:
-            group = [r for r in results if version in ("all", r.version)]
             scores, rests, possible = [], [], 0.0
-            for result in group:
-                marks = [m for m in result.marks if m.answer.part_column == part]
-                if not marks:
+            for student_version, total, by_part in cells:
+                if version not in ("all", student_version) or part not in by_part:
                     continue
-                score = float(sum((m.points or Fraction(0) for m in marks), Fraction(0)))
-                possible = float(sum((m.answer.points for m in marks), Fraction(0)))
+                score, possible = by_part[part]
                 scores.append(score)
-                rests.append(float(result.total) - score)
+                rests.append(total - score)
             if not scores:
                 continue
             mean = sum(scores) / len(scores)
