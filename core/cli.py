@@ -120,8 +120,8 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Report every problem in a spec, and draw, solve and render "
                                             "each version to catch constraints that cannot be met and "
                                             "broken family templates; writes nothing.")
-    validate.add_argument("spec", type=Path)
     _outside_files_arg(validate)
+    validate.add_argument("spec", type=Path)
     validate.set_defaults(run=_run_validate)
     return parser
 
