@@ -41,8 +41,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GenexamError as exc:
         print(f"genexam: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except (RecursionError, MemoryError) as exc:  # last resort: a limit genexam should have checked first
-        return _internal_error(exc)
     except KeyboardInterrupt:
         print("genexam: interrupted; nothing was written", file=sys.stderr)
         return 130
@@ -51,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    except (RecursionError, MemoryError) as exc:  # last resort: a limit genexam should have checked first
+        return _internal_error(exc)
 
 
 def _internal_error(exc: BaseException) -> int:
