@@ -21,7 +21,6 @@ from .registry import Registry
 from .render import pandoc
 from .render.document import SpecText, document
 from .render.layout import render_layout
-from .render.spec_text import latex_as_written, markdown_as_written
 from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, require_latex, svg_to_pdf, typst_pdfs
 from .spec import ProblemSet
 from .templating import ProblemText, instance_figures, render_versions
@@ -71,7 +70,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
             files["answers.json"] = answers_document(spec, versions).encode()
         if "md" in formats:
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
-                               markdown_as_written(spec.instructions.strip()))
+                               spec.instructions.strip())
             files.update({f"{name}.md": text.encode()
                           for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
         pdfs = None
@@ -128,8 +127,7 @@ def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[P
         converted = body.result()
         if fmt == "tex":
             converted = [_latex_figure(text) for text in converted]
-        fields = [latex_as_written(t) for t in head.result()] if fmt == "tex" else head.result()
-        return dict(zip(fragments, converted)), SpecText(*fields)
+        return dict(zip(fragments, converted)), SpecText(*head.result())
 
     return collect
 
