@@ -13,17 +13,28 @@ instructions, bank questions and answers): the spec checker calls it, so
 
 from __future__ import annotations
 
+import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Limit:
-    """One limit: its value and the reason it exists (shown in the README)."""
+    """One limit: its value and the reason it exists (shown in the README).
 
+    ``GENEXAM_LIMIT_<KEY>=N`` in the environment replaces the value, for a
+    trusted input that needs more (or for tests that must reach the external
+    tools' own time-outs with the issue's reproductions)."""
+
+    key: str
     name: str
-    value: int
+    default: int
     why: str
+    value: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        text = os.environ.get(f"GENEXAM_LIMIT_{self.key}", "")
+        object.__setattr__(self, "value", int(text) if text.isdigit() else self.default)
 
     def __int__(self) -> int:
         return self.value
@@ -31,47 +42,47 @@ class Limit:
 
 # -- files ---------------------------------------------------------------------
 
-SPEC_BYTES = Limit("spec file size (bytes)", 1_000_000,
+SPEC_BYTES = Limit("SPEC_BYTES", "spec file size (bytes)", 1_000_000,
                    "a spec is a few kilobytes; a larger file is a mistake, read no further than this")
-BANK_BYTES = Limit("question bank file size (bytes)", 2_000_000,
+BANK_BYTES = Limit("BANK_BYTES", "question bank file size (bytes)", 2_000_000,
                    "read with the cap enforced while reading: /dev/zero or a huge file cannot exhaust memory")
-YAML_VALUES = Limit("values in a YAML document, aliases expanded", 100_000,
+YAML_VALUES = Limit("YAML_VALUES", "values in a YAML document, aliases expanded", 100_000,
                     "a few aliases can expand to billions of values (\"billion laughs\")")
 
 # -- numbers and distributions ---------------------------------------------------
 
-NUMBER_DIGITS = Limit("digits of a number (integer, numerator, denominator, decimal)", 100,
+NUMBER_DIGITS = Limit("NUMBER_DIGITS", "digits of a number (integer, numerator, denominator, decimal)", 100,
                       "exact arithmetic on huge numbers is slow; no exam parameter needs more")
-LIST_SIZE = Limit("values drawn by one distribution (`size:`)", 1000,
+LIST_SIZE = Limit("LIST_SIZE", "values drawn by one distribution (`size:`)", 1000,
                   "a drawn list is printed in the exam; the families' own length limits are lower still")
-VERSIONS = Limit("versions of a problem set", 702, "labels A..ZZ")
-DRAWS = Limit("draws per problem and version until `where` holds", 1000,
+VERSIONS = Limit("VERSIONS", "versions of a problem set", 702, "labels A..ZZ")
+DRAWS = Limit("DRAWS", "draws per problem and version until `where` holds", 1000,
               "an unsatisfiable constraint ends with a clear error, not a hang")
 
 # -- `where` constraints ---------------------------------------------------------
 
-EXPR_CHARS = Limit("characters in one constraint", 1000, "constraints are one line of arithmetic and comparisons")
-EXPR_DEPTH = Limit("nesting depth of one constraint", 100,
+EXPR_CHARS = Limit("EXPR_CHARS", "characters in one constraint", 1000, "constraints are one line of arithmetic and comparisons")
+EXPR_DEPTH = Limit("EXPR_DEPTH", "nesting depth of one constraint", 100,
                    "the evaluator recurses once per level; deeper nesting would overflow Python's stack")
-EXPR_STEPS = Limit("evaluation steps of one constraint (nodes plus elements handled)", 100_000,
+EXPR_STEPS = Limit("EXPR_STEPS", "evaluation steps of one constraint (nodes plus elements handled)", 100_000,
                    "bounds the time one evaluation takes (a draw may be evaluated 1000 times)")
-EXPR_BITS = Limit("bits of an integer, numerator or denominator inside a constraint", 4096,
+EXPR_BITS = Limit("EXPR_BITS", "bits of an integer, numerator or denominator inside a constraint", 4096,
                   "`((10**64)**64)**64` would take gigabytes; about 1233 decimal digits is plenty")
-EXPR_EXPONENT = Limit("exponent of `**` in a constraint", 64, "a huge exponent hangs before any size check")
-EXPR_LENGTH = Limit("length of a text or list built inside a constraint", 10_000,
+EXPR_EXPONENT = Limit("EXPR_EXPONENT", "exponent of `**` in a constraint", 64, "a huge exponent hangs before any size check")
+EXPR_LENGTH = Limit("EXPR_LENGTH", "length of a text or list built inside a constraint", 10_000,
                     "`[0]*1000*1000*1000` or `sum([[0]*1000]*1000, [])` would take gigabytes")
 
 # -- text -----------------------------------------------------------------------
 
-SHORT_TEXT = Limit("characters in the title, course, date, a problem id, a question id or tag", 500,
+SHORT_TEXT = Limit("SHORT_TEXT", "characters in the title, course, date, a problem id, a question id or tag", 500,
                    "one line in the page header; a 300 KB title took 6.7 GB in Typst")
-LONG_TEXT = Limit("characters in the instructions or one bank question, answer or option", 20_000,
+LONG_TEXT = Limit("LONG_TEXT", "characters in the instructions or one bank question, answer or option", 20_000,
                   "several pages of text; Typst's and pandoc's memory grow with it")
-BRACKET_DEPTH = Limit("nesting depth of square brackets [ ] in text", 5,
+BRACKET_DEPTH = Limit("BRACKET_DEPTH", "nesting depth of square brackets [ ] in text", 5,
                       "pandoc's Markdown reader takes exponential time on nested brackets (10 deep: 6 s, 12: minutes)")
-SCRIPT_DEPTH = Limit("nesting depth of super-/subscripts with braces (x^{x^{...}}) in math", 8,
+SCRIPT_DEPTH = Limit("SCRIPT_DEPTH", "nesting depth of super-/subscripts with braces (x^{x^{...}}) in math", 8,
                      "pandoc's Typst writer takes exponential time on them (16 deep: 1 s, 25: minutes)")
-NESTING = Limit("nesting depth of brackets, braces and parentheses together in text", 24,
+NESTING = Limit("NESTING", "nesting depth of brackets, braces and parentheses together in text", 24,
                 "an 850-deep \\frac crashed Typst with a stack overflow; real formulas nest a few levels")
 
 LIMITS: tuple[Limit, ...] = (

@@ -362,6 +362,17 @@ def test_every_limit_is_in_the_readme_table_with_its_value():
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("## Limits"):readme.index("## Commands")]
     for limit in limits.LIMITS:
-        row = f"| {limit.name} | {limit.value:,} |"
-        assert row in section, f"README's Limits table lacks {row!r}"
+        row = f"| {limit.name} | {limit.default:,} |"
+        assert row in section and f"`{limit.key}` |" in section, f"README's Limits table lacks {row!r}"
     assert len(re.findall(r"^\| (?!limit |---)", section, re.MULTILINE)) == len(limits.LIMITS)
+
+
+def test_a_limit_can_be_raised_from_the_environment(tmp_path):
+    """For trusted input (and for tests that must reach pandoc's own time-out)."""
+    import subprocess
+    import sys
+
+    code = "from genexam import limits; print(limits.BRACKET_DEPTH.value, limits.text_problems('[' * 9 + ']' * 9, True))"
+    env = {**os.environ, "GENEXAM_LIMIT_BRACKET_DEPTH": "12"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["12", "[]"]
