@@ -75,8 +75,9 @@ def read_limited(path: Path, limit: Limit, what: str) -> bytes:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
-                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "a socket or other special file")
+        mode = info.st_mode
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket or other special file")
         raise ValueError(f"{path} is {kind}, not a regular file: a {what} must be an ordinary file")
     with os.fdopen(fd, "rb") as handle:
         if info.st_size > limit.value:

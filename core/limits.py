@@ -61,14 +61,16 @@ DRAWS = Limit("DRAWS", "draws per problem and version until `where` holds", 1000
 
 # -- `where` constraints ---------------------------------------------------------
 
-EXPR_CHARS = Limit("EXPR_CHARS", "characters in one constraint", 1000, "constraints are one line of arithmetic and comparisons")
+EXPR_CHARS = Limit("EXPR_CHARS", "characters in one constraint", 1000,
+                   "constraints are one line of arithmetic and comparisons")
 EXPR_DEPTH = Limit("EXPR_DEPTH", "nesting depth of one constraint", 100,
                    "the evaluator recurses once per level; deeper nesting would overflow Python's stack")
 EXPR_STEPS = Limit("EXPR_STEPS", "evaluation steps of one constraint (nodes plus elements handled)", 100_000,
                    "bounds the time one evaluation takes (a draw may be evaluated 1000 times)")
 EXPR_BITS = Limit("EXPR_BITS", "bits of an integer, numerator or denominator inside a constraint", 4096,
                   "`((10**64)**64)**64` would take gigabytes; about 1233 decimal digits is plenty")
-EXPR_EXPONENT = Limit("EXPR_EXPONENT", "exponent of `**` in a constraint", 64, "a huge exponent hangs before any size check")
+EXPR_EXPONENT = Limit("EXPR_EXPONENT", "exponent of `**` in a constraint", 64,
+                      "a huge exponent hangs before any size check")
 EXPR_LENGTH = Limit("EXPR_LENGTH", "length of a text or list built inside a constraint", 10_000,
                     "`[0]*1000*1000*1000` or `sum([[0]*1000]*1000, [])` would take gigabytes")
 
