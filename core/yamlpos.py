@@ -149,22 +149,6 @@ def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Pro
     active.discard(id(node))
 
 
-def _check_scalar(node: yaml.ScalarNode, path: KeyPath, file: str, problems: list[Problem]) -> None:
-    """What no value may hold, caught before PyYAML builds it: text that is no
-    text (a lone surrogate from "\\ud800"), and numbers with more digits than
-    the limit (PyYAML's int() would refuse one of 4300 digits with an error
-    about dates)."""
-    where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
-    for message in character_problems(node.value):
-        if "surrogate" in message:  # other control characters are the text checks' business
-            problems.append(Problem(where, format_path(path), message))
-    if node.tag in _NUMBER_TAGS:
-        digits = sum(c.isdigit() for c in node.value)
-        if digits > NUMBER_DIGITS.value:
-            problems.append(Problem(where, format_path(path),
-                                    f"a number of {digits} digits: {exceeded(NUMBER_DIGITS)}"))
-
-
 def _bad_timestamp(root: yaml.Node, file: str) -> Location:
     """Where the first timestamp that cannot be built is written."""
     stack = [root]
@@ -189,3 +173,19 @@ def _marked_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     if "could not determine a constructor" in what:
         what += " (tags that build objects are not allowed in a spec; remove the '!' tag)"
     return Problem(where, "", f"not valid YAML: {what}")
+
+
+def _check_scalar(node: yaml.ScalarNode, path: KeyPath, file: str, problems: list[Problem]) -> None:
+    """What no value may hold, caught before PyYAML builds it: text that is no
+    text (a lone surrogate from "\\ud800"), and numbers with more digits than
+    the limit (PyYAML's int() would refuse one of 4300 digits with an error
+    about dates)."""
+    where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    for message in character_problems(node.value):
+        if "surrogate" in message:  # other control characters are the text checks' business
+            problems.append(Problem(where, format_path(path), message))
+    if node.tag in _NUMBER_TAGS:
+        digits = sum(c.isdigit() for c in node.value)
+        if digits > NUMBER_DIGITS.value:
+            problems.append(Problem(where, format_path(path),
+                                    f"a number of {digits} digits: {exceeded(NUMBER_DIGITS)}"))
