@@ -33,8 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from .errors import GenexamError
 
+    from .files import outside_files_allowed
+
     try:
-        return args.run(args)
+        with outside_files_allowed(getattr(args, "allow_outside_files", False)):
+            return args.run(args)
     except GenexamError as exc:
         print(f"genexam: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -46,6 +49,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 0
+    except (RecursionError, MemoryError) as exc:  # last resort: a limit genexam should have checked first
+        return _internal_error(exc)
+
+
+def _internal_error(exc: BaseException) -> int:
+    """An input went past a limit genexam does not check: say so as a bug to
+    report (not as the user's mistake), without a traceback unless asked."""
+    import os
+
+    what = "ran out of memory" if isinstance(exc, MemoryError) else "nested too deeply (RecursionError)"
+    print(f"genexam: internal error: {what} while processing the input; genexam should have refused it "
+          "with a message naming the limit. Please report this as a genexam bug, with the spec or command "
+          "(GENEXAM_DEBUG=1 shows the traceback).", file=sys.stderr)
+    if os.environ.get("GENEXAM_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exception(exc)
+    return 1
+
+
+def _outside_files_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-outside-files", action="store_true",
+                        help="let paths in the spec (bank:) lead outside its folder: absolute, ~, .. or symlinks "
+                             "(only for a spec you trust)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--engine", choices=("typst", "latex"), help="PDF engine (default: typst, no TeX needed)")
     build.add_argument("--no-key", action="store_true",
                        help="write the exams only: no answer keys and no answers.json, safe to hand out")
+    _outside_files_arg(build)
     build.set_defaults(run=_run_build)
 
     listing = verbs.add_parser("list", help="list the installed families",
@@ -92,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Report every problem in a spec, and draw, solve and render "
                                             "each version to catch constraints that cannot be met and "
                                             "broken family templates; writes nothing.")
+    _outside_files_arg(validate)
     validate.add_argument("spec", type=Path)
     validate.add_argument("--fairness", action="store_true",
                           help="also compare the versions' instances on the families' difficulty measures "
@@ -119,6 +148,7 @@ def _instance_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_nonnegative, default=0, help="seed for the parameters not fixed (default 0)")
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=VALUE",
                         help="fix a parameter; VALUE is YAML: 3, 1/2, true, [1, 2, 3] (repeatable)")
+    _outside_files_arg(parser)
 
 
 def _nonnegative(text: str) -> int:
@@ -241,12 +271,15 @@ def _parse_set(item: str) -> tuple[str, Any]:
     import yaml
 
     from .errors import GenexamError
+    from .yamlpos import ValueRefused, load_value
 
     name, sep, text = item.partition("=")
     if not sep or not name.strip():
         raise GenexamError(f"--set {item!r}: expected NAME=VALUE, e.g. --set n=75 or --set xs=[1,2,3]")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
+        value = load_value(text) if text.strip() else None  # as a spec's values: floats keep their text
+    except ValueRefused as exc:
+        raise GenexamError(f"--set {item}: {exc}") from None
     except ValueError as exc:  # a YAML date that does not exist, e.g. 2026-02-30
         raise GenexamError(f"--set {item}: {exc}; quote the value if it is not meant as a date") from None
     except yaml.YAMLError as exc:

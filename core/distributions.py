@@ -84,17 +84,26 @@ class Range(Distribution):
     step: int | Fraction
     size: int | None = None
 
-    def values(self) -> list[int | Fraction]:
-        count = int((Fraction(self.hi) - Fraction(self.lo)) // Fraction(self.step)) + 1
-        return [normalize(Fraction(self.lo) + k * Fraction(self.step)) for k in range(count)]
+    @property
+    def count(self) -> int:
+        """How many values the grid holds (computed, never listed: it may be 10**11)."""
+        return int((Fraction(self.hi) - Fraction(self.lo)) // Fraction(self.step)) + 1
+
+    def value_at(self, index: int) -> int | Fraction:
+        """The grid's value number ``index`` (0 is lo)."""
+        if isinstance(self.lo, int) and isinstance(self.step, int):  # the usual case, without Fractions
+            return self.lo + index * self.step
+        return normalize(Fraction(self.lo) + index * Fraction(self.step))
 
     def sample(self, rng: random.Random, drawn: Mapping[str, Any]) -> Any:
-        grid = self.values()
-        return _sized(self.size, lambda: grid[rng.randrange(len(grid))])
+        # Drawn by index: the same random numbers and values as picking from
+        # the listed grid, without building it.
+        count = self.count
+        return _sized(self.size, lambda: self.value_at(rng.randrange(count)))
 
     def support(self) -> list[Any]:
-        grid = self.values()
-        return [grid[0], grid[-1]]
+        """The smallest and largest value: the grid is monotone, so these bound it."""
+        return [self.value_at(0), self.value_at(self.count - 1)]
 
     def describe(self) -> str:
         return _with_size(f"range {_show(self.lo)}..{_show(self.hi)} step {_show(self.step)}", self.size)

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from .distributions import Choice, Distribution, Fixed, RandInt, Range, leaves, show_value
-from .values import parse_number
+from .files import resolve_spec_path
+from .limits import LIST_SIZE, exceeded, text_problems
+from .values import NumberRefused, parse_number
 
 KINDS = ("int", "rational", "bool", "choice", "vector", "matrix", "text", "texts", "path", "data")
 
@@ -28,8 +30,7 @@ class SpecPath(str):
 
     def __new__(cls, written: str, base: Path | None) -> "SpecPath":
         self = super().__new__(cls, written)
-        path = Path(written).expanduser()
-        self.resolved = path if path.is_absolute() else (base or Path.cwd()) / path
+        self.resolved = resolve_spec_path(written, base)  # refuses a path leading outside the spec's folder
         return self
 
 
@@ -123,10 +124,13 @@ class Param:
         if self.kind in ("text", "path"):
             if not isinstance(raw, str) or not raw.strip():
                 raise ValueError(f"expected {self.expected()}, found {raw!r}")
+            _check_text(raw)
             return SpecPath(raw, base) if self.kind == "path" else raw
         if self.kind == "texts":
             if not isinstance(raw, list) or not all(isinstance(t, str) and t.strip() for t in raw):
                 raise ValueError(f"expected {self.expected()}, found {raw!r}")
+            for text in raw:
+                _check_text(text)
             return list(raw)
         if self.kind == "data":
             return raw
@@ -150,6 +154,8 @@ class Param:
     def _number(self, raw: Any, kind: str) -> int | Fraction:
         try:
             value = parse_number(raw)
+        except NumberRefused:
+            raise
         except ValueError:
             raise ValueError(f"expected {self.expected() if self.kind == kind else _expected_element(kind, self)}, found {raw!r}") from None
         if kind == "int" and not isinstance(value, int):
@@ -246,6 +252,13 @@ class Param:
             return False
 
 
+def _check_text(text: str) -> None:
+    """A text parameter (an id, a tag, a file name) is one short line of printable text."""
+    problems = text_problems(text, long=False)
+    if problems:
+        raise ValueError(problems[0])
+
+
 def _expected_element(kind: str, param: Param) -> str:
     word = "an integer" if kind == "int" else "an exact number"
     return word + _bounds(param.low, param.high)
@@ -329,6 +342,8 @@ def parse_distribution(raw: Any) -> Distribution | None:
     size = raw.get("size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
         raise ValueError(f"'size' must be a positive integer, found {size!r}")
+    if size is not None and size > LIST_SIZE.value:
+        raise ValueError(f"'size: {size}': {exceeded(LIST_SIZE)}")
     if form == "choice":
         if not isinstance(args, list) or not args:
             raise ValueError(f"'choice' takes a non-empty list of values, found {args!r}")

@@ -19,8 +19,9 @@ from . import expr
 from .distributions import Distribution, fixed_values
 from .errors import GenexamError
 from .family import Family
+from .limits import DRAWS
 
-MAX_DRAWS = 1000
+MAX_DRAWS = DRAWS.value
 
 
 def derive_seed(spec_seed: int, version: str, problem_id: str) -> int:
@@ -31,6 +32,10 @@ def derive_seed(spec_seed: int, version: str, problem_id: str) -> int:
 
 class UnsatisfiableError(GenexamError):
     """No draw within MAX_DRAWS met the constraints."""
+
+
+class ConstraintLimitError(GenexamError):
+    """A constraint whose evaluation would pass a limit (genexam.limits)."""
 
 
 def draw_params(
@@ -59,7 +64,12 @@ def draw_params(
                 dist = overrides.get(param.name, param.default_distribution)
                 drawn[param.name] = dist.sample(rng, drawn)
         drawn = {param.name: drawn[param.name] for param in family.params}  # declared order
-        failed = _first_failure(checks, drawn, errors)
+        try:
+            failed = _first_failure(checks, drawn, errors)
+        except _OverBudget as over:
+            where_from = over.check.origin or (f"{context}: constraint" if context else "constraint")
+            raise ConstraintLimitError(f"{where_from} \"{over.check.text}\" is refused: {over.error} "
+                                       "(rewrite it with smaller numbers and lists)") from None
         if failed is None:
             return drawn
         failures[failed] += 1
@@ -84,12 +94,20 @@ def _first_failure(checks: list[expr.Expression], drawn: Mapping[str, Any], erro
     for check in checks:
         try:
             holds = check.evaluate(plain)
+        except expr.BudgetExceeded as exc:  # not a draw that fails: the constraint itself is too costly
+            raise _OverBudget(check, exc) from None
         except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
             holds = False  # e.g. division by a drawn zero: treat as not satisfied
             errors[check.text] = f"{type(exc).__name__}: {exc}"
         if not holds:
             return check.text
     return None
+
+
+class _OverBudget(Exception):
+    def __init__(self, check: expr.Expression, error: expr.BudgetExceeded):
+        super().__init__(str(error))
+        self.check, self.error = check, error
 
 
 def _plain(value: Any) -> Any:

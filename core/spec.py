@@ -17,6 +17,8 @@ from . import expr
 from .distributions import Distribution, fixed_values
 from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
 from .family import Family
+from .files import read_limited
+from .limits import SPEC_BYTES, VERSIONS, text_problems
 from .registry import Registry
 from .values import parse_number
 from .yamlpos import KeyPath, Located, format_path, load
@@ -25,7 +27,9 @@ FORMATS = ("md", "tex", "typ", "pdf", "json")
 ENGINES = ("typst", "latex")
 TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems")
 PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues")
-MAX_VERSIONS = 702  # A..ZZ
+MAX_VERSIONS = VERSIONS.value  # A..ZZ
+#: The spec's text fields that hold a page of text rather than one line.
+LONG_FIELDS = ("instructions",)
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,9 @@ def read_spec(path: str | Path, registry: Registry) -> ProblemSet:
         hint = " (it is a directory)" if path.is_dir() else ""
         raise GenexamError(f"{path}: no such spec file{hint}; give the path to a .yaml problem set")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise GenexamError(f"{path}: cannot read the spec: {exc.strerror}") from None
+        data = read_limited(path, SPEC_BYTES, "spec")
+    except ValueError as exc:
+        raise GenexamError(f"{path}: {exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -188,9 +192,18 @@ class _Checker:
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value.isoformat()
         if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
+            text = value if isinstance(value, str) else getattr(value, "source", None) or str(value)
+            return self._checked_text(text, path, long=path[-1] in LONG_FIELDS)
         self.report(path, f"expected text, found {_kind(value)}")
         return ""
+
+    def _checked_text(self, text: str, path: KeyPath, long: bool) -> str:
+        """Text the outputs can print within the limits (the same check for
+        validate and build); "" after reporting what is wrong."""
+        problems = text_problems(text, long)
+        for message in problems:
+            self.report(path, message)
+        return "" if problems else text
 
     def _integer(self, mapping: Mapping[str, Any], path: KeyPath, default: int, low: int,
                  high: int | None = None) -> int:
@@ -251,6 +264,8 @@ class _Checker:
         elif not isinstance(problem_id, str) or not problem_id:
             self.report(path + ("id",), f"expected a non-empty text id, found {problem_id!r}")
             problem_id = str(problem_id)
+        else:
+            problem_id = self._checked_text(problem_id, path + ("id",), long=False) or problem_id[:40]
         if problem_id in self.used_ids:
             self.report(path + ("id",) if "id" in raw else path,
                         f"problem id '{problem_id}' is used twice; give one of them another `id:`")
@@ -341,8 +356,9 @@ class _Checker:
             if not isinstance(item, str):
                 self.report(path + (index,), f"a condition is text such as \"d_k <= d_model\", found {item!r}")
                 continue
+            origin = f"{self.doc.where(path + (index,))}: {format_path(path + (index,))}: constraint"
             try:
-                out.append(expr.parse(item, family.param_names()))
+                out.append(expr.parse(item, family.param_names(), origin))
             except expr.ExpressionError as exc:
                 self.report(path + (index,), str(exc))
         return tuple(out)

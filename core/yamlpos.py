@@ -13,12 +13,46 @@ from typing import Any, Union
 import yaml
 
 from .errors import Location, Problem, SpecError
+from .limits import NUMBER_DIGITS, YAML_VALUES, character_problems, exceeded
+from .values import SourceFloat
 
 KeyPath = tuple[Union[str, int], ...]
 
 #: Aliases can make a small file expand exponentially ("billion laughs");
 #: no real spec comes near this many values.
-MAX_VALUES = 100_000
+MAX_VALUES = YAML_VALUES.value
+
+
+class _Constructor(yaml.SafeLoader):
+    """PyYAML's safe constructor, except that a float keeps the text it was
+    written as (values.SourceFloat), so a number YAML would round is caught."""
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    value = loader.construct_yaml_float(node)
+    return SourceFloat(value, node.value) if isinstance(value, float) else value
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+class ValueRefused(ValueError):
+    """A ``--set`` value that is valid YAML but holds what no value may."""
+
+
+def load_value(text: str) -> Any:
+    """One YAML value (a ``--set`` value), built as a spec's values are
+    (floats keep their text). Raise yaml.YAMLError or ValueError as PyYAML does;
+    raise ValueError for text no output can hold or a number over the limit."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    if node is None:
+        return None
+    problems: list[Problem] = []
+    _record(node, (), Located(None, "--set"), problems, set())
+    if problems:
+        raise ValueRefused(problems[0].message)
+    return _Constructor("").construct_document(node)
 
 
 @dataclass
@@ -62,7 +96,7 @@ def load(text: str, file: str) -> Located:
         _record(node, (), located, problems, set())
         if problems:
             raise SpecError(problems)
-        located.value = yaml.SafeLoader("").construct_document(node)
+        located.value = _Constructor("").construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise SpecError([_marked_problem(exc, file)]) from None
     except yaml.reader.ReaderError as exc:  # a forbidden character: the one unmarked error, placed by its offset
@@ -89,11 +123,15 @@ def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Pro
     if len(located.positions) > MAX_VALUES:
         raise SpecError([Problem(where, format_path(path), f"the spec holds more than {MAX_VALUES} values once "
                                                            "its aliases are expanded; use fewer aliases")])
+    if isinstance(node, yaml.ScalarNode):
+        _check_scalar(node, path, located.file, problems)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         active.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                _check_scalar(key_node, path, located.file, problems)
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
             if key in seen:
                 problems.append(Problem(
@@ -135,3 +173,19 @@ def _marked_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
     if "could not determine a constructor" in what:
         what += " (tags that build objects are not allowed in a spec; remove the '!' tag)"
     return Problem(where, "", f"not valid YAML: {what}")
+
+
+def _check_scalar(node: yaml.ScalarNode, path: KeyPath, file: str, problems: list[Problem]) -> None:
+    """What no value may hold, caught before PyYAML builds it: text that is no
+    text (a lone surrogate from "\\ud800"), and numbers with more digits than
+    the limit (PyYAML's int() would refuse one of 4300 digits with an error
+    about dates)."""
+    where = Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
+    for message in character_problems(node.value):
+        if "surrogate" in message:  # other control characters are the text checks' business
+            problems.append(Problem(where, format_path(path), message))
+    if node.tag in _NUMBER_TAGS:
+        digits = sum(c.isdigit() for c in node.value)
+        if digits > NUMBER_DIGITS.value:
+            problems.append(Problem(where, format_path(path),
+                                    f"a number of {digits} digits: {exceeded(NUMBER_DIGITS)}"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +24,10 @@ import yaml
 
 from genexam import hookimpl
 from genexam.distributions import Computed
-from genexam.errors import GenexamError, did_you_mean, one_of
+from genexam.errors import SpecError, did_you_mean, one_of
 from genexam.family import Family, Part, Solution
+from genexam.files import read_limited
+from genexam.limits import BANK_BYTES, text_problems
 from genexam.params import Data, FilePath, Int, SpecPath, Texts
 from genexam.yamlpos import KeyPath, format_path, load
 
@@ -77,7 +80,7 @@ def parse_questions(raw: Any, where: Callable[[KeyPath], str], default_ids: bool
     for index, item in enumerate(raw):
         path: KeyPath = (index,)
         if not isinstance(item, dict):
-            report(path, f"a question is a mapping with keys {one_of(QUESTION_KEYS)}, found {item!r}")
+            report(path, f"a question is a mapping with keys {one_of(QUESTION_KEYS)}, found {_kind(item)}")
             continue
         for key in item:
             if key not in QUESTION_KEYS:
@@ -91,21 +94,26 @@ def parse_questions(raw: Any, where: Callable[[KeyPath], str], default_ids: bool
                     report(path, f"missing '{key}'")
                 return ""
             if not isinstance(value, str) or not value.strip():
-                report(path + (key,), f"'{key}' must be non-empty text, found {value!r}")
+                report(path + (key,), f"'{key}' must be non-empty text, found {_kind(value)}")
                 return ""
-            return _no_escapes(value.strip(), path + (key,), report)
+            return _checked_text(value.strip(), path + (key,), report, long=True)
 
         qid = item.get("id", f"q{index + 1}" if default_ids else None)
         if not isinstance(qid, str) or not qid.strip():
             report(path + ("id",) if "id" in item else path, "every question needs an 'id' (a short name, e.g. 'gpt_vs_bert')")
+            qid = f"#{index + 1}"
+        elif text_problems(qid, long=False):
+            _checked_text(qid, path + ("id",), report, long=False)
             qid = f"#{index + 1}"
         elif qid in seen:
             report(path + ("id",), f"question id '{qid}' is used twice")
         seen.add(qid)
         tags = item.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-            report(path + ("tags",), f"'tags' must be a list of words, found {tags!r}")
+            report(path + ("tags",), f"'tags' must be a list of words, found {_kind(tags)}")
             tags = []
+        for i, tag in enumerate(tags):
+            _checked_text(tag, path + ("tags", i), report, long=False)
         question = text("question", required=True)
         correct = text("correct", required=False) or None
         distractors = item.get("distractors")
@@ -128,9 +136,9 @@ def parse_questions(raw: Any, where: Callable[[KeyPath], str], default_ids: bool
         try:
             Part("x", (), space=str(space))
         except ValueError:
-            report(path + ("space",), f"'space' must be a length such as 5cm, found {space!r}")
+            report(path + ("space",), f"'space' must be a length such as 5cm, found {_kind(space)}")
             space = OPEN_SPACE
-        distractors = [_no_escapes(d.strip(), path + ("distractors", i), report)
+        distractors = [_checked_text(d.strip(), path + ("distractors", i), report, long=True)
                        for i, d in enumerate(distractors or ()) if isinstance(d, str)]
         questions.append(Question(qid.strip(), tuple(t.strip() for t in tags), question, answer, correct,
                                   tuple(distractors), str(space)))
@@ -153,6 +161,25 @@ def _no_escapes(text: str, path: KeyPath, report: Callable[[KeyPath, str], None]
     return text
 
 
+def _checked_text(text: str, path: KeyPath, report: Callable[[KeyPath, str], None], long: bool) -> str:
+    """The limits every piece of user text meets (genexam.limits), then the
+    escapes YAML's double quotes make of TeX."""
+    if any(c in _ESCAPED for c in text):  # the likelier mistake, with the more helpful message
+        return _no_escapes(text, path, report)
+    for message in text_problems(text, long):
+        report(path, message)
+    return text
+
+
+def _kind(value: Any) -> str:
+    """What a value is, without quoting it: a message about a file that turns
+    out not to be a bank must not print its contents."""
+    if isinstance(value, bool) or value is None:
+        return "true or false" if isinstance(value, bool) else "nothing"
+    return {dict: "a mapping", list: "a list", str: "a text", int: "a number", float: "a number"}.get(
+        type(value), f"a {type(value).__name__}")
+
+
 def load_bank(path: Path) -> tuple[Question, ...]:
     """The questions of a bank file (a list, or a mapping with 'questions');
     ValueError names the file, line and key of each problem."""
@@ -165,23 +192,38 @@ def load_bank(path: Path) -> tuple[Question, ...]:
 
 @functools.lru_cache(maxsize=16)
 def _load_bank(file: str, _mtime: int, _size: int) -> tuple[Question, ...]:
+    data = read_limited(Path(file), BANK_BYTES, "question bank")  # a regular file, within the size limit
     try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read the question bank {file}: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{file}: byte {exc.start + 1} is not UTF-8: a question bank is a YAML file "
+                         "saved as UTF-8") from None
     try:
         located = load(text, file)
-    except GenexamError as exc:
-        raise ValueError(f"the question bank is not valid YAML: {exc}") from None
-    root: KeyPath = ("questions",) if isinstance(located.value, dict) else ()
-    raw = located.value.get("questions") if isinstance(located.value, dict) else located.value
-    if isinstance(located.value, dict) and set(located.value) != {"questions"}:
-        extra = sorted(set(located.value) - {"questions"})
+    except SpecError as exc:
+        # PyYAML quotes what it found ('root:x:0:0'): a file that is not a bank is not echoed.
+        first = exc.problems[0]
+        message = re.sub(r" ?'[^']*'", "", first.message)
+        raise ValueError(f"{first.location}: the question bank is not valid YAML ({message})") from None
+    value = located.value
+    if not _looks_like_bank(value):
+        raise ValueError(f"{file}: not a question bank: expected a list of questions (mappings with 'question'), "
+                         f"or a mapping with the one key 'questions'; found {_kind(value)} without them")
+    root: KeyPath = ("questions",) if isinstance(value, dict) else ()
+    raw = value.get("questions") if isinstance(value, dict) else value
+    if isinstance(value, dict) and set(value) != {"questions"}:
         raise ValueError(f"{located.where(())}: a question bank is a list of questions, or a mapping with the "
-                         f"one key 'questions'; found {extra}")
+                         f"one key 'questions'; remove the other keys")
     return parse_questions(raw, lambda path: f"{located.where(root + path)}: "
                                              f"{format_path(root + path) or 'questions'}".rstrip(": "),
                            default_ids=False)
+
+
+def _looks_like_bank(value: Any) -> bool:
+    """A bank, perhaps with mistakes: only then do messages name its keys."""
+    if isinstance(value, dict):
+        return "questions" in value
+    return isinstance(value, list) and any(isinstance(q, dict) and "question" in q for q in value)
 
 
 def _check_bank(value: SpecPath) -> SpecPath:
@@ -280,6 +322,17 @@ def _shuffle(rng: random.Random, drawn: Mapping[str, Any]) -> list[list[int]]:
     return orders
 
 
+def _check_orders_shape(orders: Any) -> Any:
+    """A user-given ``orders`` is a list of lists of whole numbers (which
+    permutation each must be depends on the questions: checked in solve)."""
+    if not isinstance(orders, list) or not all(
+            isinstance(order, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in order)
+            for order in orders):
+        raise ValueError(f"orders must be a list with one list of option positions (0, 1, ...) per question, "
+                         f"e.g. [[2, 0, 1], []], found {_kind(orders)} of other values")
+    return orders
+
+
 class QuestionBank(Family):
     name = "question_bank"
     title = "Conceptual and multiple-choice questions from a bank"
@@ -297,7 +350,7 @@ class QuestionBank(Family):
               optional=True, fixed_only=True, doc="the questions asked (drawn)"),
         Data("orders", Computed(_shuffle, "each multiple-choice question's options in a random order"),
              "a list with one permutation of option positions per question ([] for an open one)",
-             doc="the order the options are printed in (drawn)", fixed_only=False),
+             doc="the order the options are printed in (drawn)", fixed_only=False, validator=_check_orders_shape),
     )
     parts = (Part("a", ("a",), space=OPEN_SPACE),)
     template = "question_bank.md.j2"
@@ -351,8 +404,9 @@ class QuestionBank(Family):
 
 def _checked_orders(orders: Any, questions: Sequence[Question]) -> list[list[int]]:
     """A user-given ``orders`` must hold one permutation per question."""
-    if not isinstance(orders, list) or len(orders) != len(questions):
-        raise ValueError(f"orders must hold one list per question ({len(questions)}), found {orders!r}")
+    _check_orders_shape(orders)
+    if len(orders) != len(questions):
+        raise ValueError(f"orders must hold one list per question ({len(questions)}), found {len(orders)} lists")
     for order, question in zip(orders, questions):
         if sorted(order) != list(range(len(question.options))):
             raise ValueError(f"orders: {order!r} is not an order of the {len(question.options)} options "
