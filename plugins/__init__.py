@@ -19,4 +19,5 @@ BUILTIN_PLUGINS = (
     "regularized_objective",
     "question_bank",
     "optimizer_steps",
+    "normalization",
 )
