@@ -20,4 +20,5 @@ BUILTIN_PLUGINS = (
     "question_bank",
     "optimizer_steps",
     "normalization",
+    "recurrent_step",
 )
