@@ -21,4 +21,5 @@ BUILTIN_PLUGINS = (
     "optimizer_steps",
     "normalization",
     "recurrent_step",
+    "beam_search",
 )
