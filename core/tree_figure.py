@@ -132,7 +132,7 @@ def decoding_tree(root: TreeNode, *, kept: Collection[tuple[str, ...]], greedy: 
         x0, y0 = position[node.prefix]
         for child in node.children:
             x1, y1 = position[child.prefix]
-            mx, my = x0 + (x1 - x0) * Fraction(11, 20), y0 + (y1 - y0) * Fraction(11, 20)
+            mx, my = x0 + (x1 - x0) * Fraction(7, 10), y0 + (y1 - y0) * Fraction(7, 10)  # near the child: siblings' labels stay apart
             out.append(f'<rect x="{_f(mx - 10)}" y="{_f(my - 6)}" width="20.00" height="9.00" fill="#ffffff"/>')
             out.append(_text(mx, my + Fraction(5, 2), probability_text(child.edge or 0), size=7))
     for node in nodes:

@@ -138,6 +138,7 @@ class OptimizerSteps(Family):
         steps = {
             "dims": len(theta0), "tables": tables, "state": STATE[opt], "torch": TORCH_CALL[opt],
             "irrational": irrational,
+            "irrational_steps": [any(not v.is_Rational for v in step) for step in run["params"]],
             "params_approx": [[_approx(v) for v in step] for step in run["params"]],
             "final_approx": [_approx(v) for v in final],
             "loss0": loss(theta0), "final_loss_approx": approx(loss(final), 4),
