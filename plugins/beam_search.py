@@ -339,7 +339,7 @@ class BeamSearch(Family):
         everything = [(s, prob(s)) for n in range(1, max_len + 1) for s in itertools.product(tokens, repeat=n)
                       if valid(s)]
         brute = best([i for i in everything if i[1] > 0])
-        (g_hist, g_done) = beam(1)
+        _, g_done = beam(1)
         g_seq, g_prob = g_done[0]
         history, done = beam(width)
         b_seq, b_prob = best(done)

@@ -19,7 +19,7 @@ from genexam import hookimpl
 from genexam.decimals import approx
 from genexam.distributions import Choice, Computed
 from genexam.family import Family, Part, Solution
-from genexam.params import Int, Matrix, OneOf, Param, Vector
+from genexam.params import Int, Matrix, OneOf, Vector
 from genexam.values import to_sympy
 
 CELLS = ("lstm", "gru")
