@@ -130,7 +130,7 @@ class Normalization(Family):
         steps = {
             "n": n, "d": d, "groups": groups, "deviations": [[v - m for v in g] for g, m in zip(groups, means)],
             "roots": [sympy.sqrt(var + eps) for var in variances], "normalised": normalised.tolist(),
-            "unbiased": unbiased, "exact": exact,
+            "unbiased": unbiased, "exact": exact, "keep": 1 - momentum,
             "output_approx": None if exact else [[v if v.is_Rational else approx(v, 4) for v in row]
                                                  for row in out.tolist()],
         }
