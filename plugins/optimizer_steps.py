@@ -131,6 +131,9 @@ class OptimizerSteps(Family):
                 row = {"t": t + 1, "theta_prev": ([theta0] + run["params"])[t][i], "grad": run["grads"][t][i],
                        "theta": run["params"][t][i]}
                 row.update({k: run[k][t][i] for k in STATE[opt]})
+                # a decimal beside each irrational entry (none beside the exact ones)
+                row["approx"] = {k: (None if v.is_Rational else approx(v, 4)) for k, v in row.items()
+                                 if k != "t"}
                 rows.append(row)
             tables.append(rows)
         path = [theta0] + run["params"]
