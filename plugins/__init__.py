@@ -18,4 +18,8 @@ BUILTIN_PLUGINS = (
     "attention_query",
     "regularized_objective",
     "question_bank",
+    "optimizer_steps",
+    "normalization",
+    "recurrent_step",
+    "beam_search",
 )
