@@ -123,13 +123,39 @@ def problem_answers(version: str, record: Mapping[str, Any],
             continue
         weight = {a: Fraction(str(weights.get(a, 1))) for a in ids}
         total_weight = sum(weight.values(), Fraction(0))
+        single = len(ids) == 1 and not _is_mapping(answers[ids[0]])
         for answer_id in ids:
-            raw = answers[answer_id]
-            kind, value = _classify(raw, declared.get(answer_id))
             share = part_points * weight[answer_id] / total_weight
-            out.append(GradableAnswer(**common, answer=answer_id, kind=kind, value=value, points=share,
-                                      tolerance=tolerance if kind == "real" else None, single=len(ids) == 1))
+            for name, raw, kind_declared in _sub_answers(answer_id, answers[answer_id], declared):
+                kind, value = _classify(raw, kind_declared)
+                out.append(GradableAnswer(**common, answer=name, kind=kind, value=value,
+                                          points=share / _count(answers[answer_id]),
+                                          tolerance=tolerance if kind == "real" else None, single=single))
     return out
+
+
+def _is_mapping(raw: Any) -> bool:
+    """An answer made of named sub-answers (not a question-bank part's answer)."""
+    return isinstance(raw, dict) and not _is_bank(raw)
+
+
+def _is_bank(raw: Any) -> bool:
+    return isinstance(raw, dict) and set(raw) <= {"choice", "answer"} and "answer" in raw
+
+
+def _count(raw: Any) -> int:
+    return len(raw) if _is_mapping(raw) and raw else 1
+
+
+def _sub_answers(answer_id: str, raw: Any, declared: Mapping[str, str]) -> list[tuple[str, Any, str | None]]:
+    """A mapping answer (beam search's ``{"sequence": ..., "log_prob": ...}``)
+    is graded as one answer per key, ``greedy.sequence``, each with its own
+    kind (declared under that dotted name, or the whole answer's); other
+    answers are themselves."""
+    if not _is_mapping(raw) or not raw:
+        return [(answer_id, raw, declared.get(answer_id))]
+    return [(f"{answer_id}.{key}", sub, declared.get(f"{answer_id}.{key}") or declared.get(answer_id))
+            for key, sub in raw.items()]
 
 
 def _bank_part(part: str, answers: Mapping[str, Any]) -> list[str]:
@@ -148,13 +174,15 @@ def _part_points(points: Any, count: int) -> list[Fraction]:
 
 def _classify(raw: Any, declared: str | None) -> tuple[str, Any]:
     """(kind, decoded value) of an answers.json value."""
-    if isinstance(raw, dict) and set(raw) <= {"choice", "answer"} and "answer" in raw:
+    if _is_bank(raw):
         if raw.get("choice"):
             return "choice", raw["choice"]
         return "explained", raw["answer"]
     if declared and declared not in KINDS:
         raise DecodeError(f"unknown answer kind {declared!r}")
-    if declared in ("word", "explained"):  # the family says: text, not a formula
+    if declared == "explained":  # a person grades it; the key shows the value as written
+        return declared, raw
+    if declared == "word":  # the family says: text (a word, or a sequence of tokens), not a formula
         return declared, raw
     value = decode_value(raw)
     return declared or _kind_of(value), value

@@ -233,6 +233,10 @@ class BeamSearch(Family):
         Part("b", ("beam",), space="7cm"),
         Part("c", ("differ", "brute_force"), space="5cm"),
     )
+    # Token sequences are graded token by token; the beams after each step are a
+    # table a person reads (log-probabilities and scores are exact formulas).
+    answer_kinds = {"greedy.sequence": "word", "beam.best": "word", "brute_force.sequence": "word",
+                    "beam.steps": "explained"}
 
     def solve(self, p: Mapping[str, Any]) -> Solution:
         vocab = _check_vocab(p["vocab"])

@@ -65,6 +65,11 @@ def judge(kind: str, key: Any, text: str, tolerance: Fraction | None = None,
     if kind == "boolean":
         return [_boolean(key, text)]
     if kind == "word":
+        if isinstance(key, list):  # a sequence of tokens: a, b, <eos> -- entry by entry
+            given = [t for t in re.split(r"[\s,()\[\]]+", text) if t]
+            if len(given) != len(entries):
+                return [Verdict(WRONG, f"expected {len(entries)} tokens, found {len(given)}")] * len(entries)
+            return [_word(k, g) for k, g in zip(entries, given)]
         return [_word(key, text)]
     names = sorted({str(s) for v in entries for s in getattr(v, "free_symbols", ())} | set(symbols))
     try:
@@ -116,7 +121,7 @@ def _boolean(key: Any, text: str) -> Verdict:
 
 def _word(key: str, text: str) -> Verdict:
     def norm(s: str) -> str:
-        words = re.sub(r"[^\w\s]", " ", s.lower()).split()
+        words = re.sub(r"[^\w\s<>]", " ", s.lower()).split()
         return " ".join(w for w in words if w not in ("the", "a", "an"))
 
     return Verdict(CORRECT if norm(text) == norm(str(key)) else WRONG)

@@ -24,6 +24,8 @@ def key_text(answer: Any) -> str:
     value = answer.value
     if answer.kind == "big_o":
         return f"O({sympy.sstr(value)})"
+    if answer.kind == "word" and isinstance(value, list):
+        return " ".join(map(str, value))
     if isinstance(value, list):
         return "(" + ", ".join(sympy.sstr(v) if isinstance(v, sympy.Basic) else str(v) for v in value) + ")"
     if isinstance(value, sympy.Basic):
@@ -36,7 +38,8 @@ def key_markdown(mark: Mark) -> str:
     value = mark.answer.value
     kind = mark.answer.kind
     if kind in ("choice", "word"):
-        return f"**{escape_markdown(str(value), inline=True)}**"
+        shown = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        return f"**{escape_markdown(shown, inline=True)}**"
     if kind == "boolean":
         return "**yes**" if value else "**no**"
     if kind == "explained":
