@@ -335,7 +335,8 @@ class QuestionBank(Family):
         if p.get("questions") is not None:
             raw = [dict(q, id=q.get("id", f"q{i + 1}")) for i, q in enumerate(p["questions"])]
         else:
-            data = yaml.safe_load(_bank_file(p).read_text(encoding="utf-8"))
+            # libyaml's safe loader when present: the same data, ~10x faster than the pure-Python one
+            data = yaml.load(_bank_file(p).read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             raw = data["questions"] if isinstance(data, dict) else data
         answers: dict[str, Any] = {}
         for pid, name, order in zip(PART_IDS, p["picked"], p["orders"]):
