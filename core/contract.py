@@ -64,6 +64,8 @@ class Failure:
 
     message: str
     seed: int | None = None
+    #: Failures of the same kind (default: the same message) are shown once, with their seeds.
+    kind: str = ""
 
 
 @dataclass
@@ -82,14 +84,16 @@ class Outcome:
 
     def messages(self, family: str) -> list[str]:
         """The failures as lines, identical messages folded into their first seed."""
-        grouped: dict[str, list[int | None]] = {}
+        grouped: dict[str, list[Failure]] = {}
         for failure in self.failures:
-            grouped.setdefault(failure.message, []).append(failure.seed)
+            grouped.setdefault(failure.kind or failure.message, []).append(failure)
         lines = []
-        for message, seeds in grouped.items():
-            seed = seeds[0]
+        for same in grouped.values():
+            message, seed = same[0].message, same[0].seed
             where = f"seed {seed}: " if seed is not None else ""
-            again = f" (and {len(seeds) - 1} more seeds)" if len(seeds) > 1 else ""
+            others = [str(f.seed) for f in same[1:] if f.seed is not None]
+            listed = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+            again = f" (also seed{'s' * (len(others) != 1)} {listed})" if others else ""
             repro = f"; reproduce: genexam show {family} --seed {seed}" if seed is not None else ""
             lines.append(f"{where}{message}{again}{repro}")
         if len(lines) > SHOWN:
@@ -136,8 +140,9 @@ def check_family(family: type[Family], registry: Registry | None = None, seeds: 
     draws, agreement = Outcome("draws"), Outcome("solve = check")
     drawn: list[_Drawn] = []
     if declared:
+        draws.failures += [Failure(problem) for problem in _global_randomness(family)]
         drawn = _draws(family, seeds, draws, agreement)
-        draws.detail = _draws_detail(drawn, seeds, draws.detail)
+        draws.detail = _draws_detail(drawn, seeds, draws)
     else:
         draws.skipped = agreement.skipped = True
     outcomes += [draws, agreement]
@@ -145,7 +150,7 @@ def check_family(family: type[Family], registry: Registry | None = None, seeds: 
     if drawn:
         rendered: list[Any] = []
         _timed(templates, lambda o: rendered.extend(_templates(family, drawn, filters, o, converted)))
-        if compile_typst and templates.passed:
+        if compile_typst:
             _timed(typst, lambda o: _typst(family, drawn, *rendered, o))
         else:
             typst.skipped = True
@@ -197,8 +202,6 @@ def _declaration(family: type[Family], out: Outcome) -> None:
     for pid in ids:
         if not re.fullmatch(r"[A-Za-z0-9_]+", pid):
             fail(Failure(f"the part id {pid!r} must be letters, digits or _ (it names template blocks)"))
-    for problem in lint_template(family):
-        fail(Failure(problem))
     try:
         template_for(family)
     except GenexamError as exc:
@@ -248,15 +251,15 @@ def _draws(family: type[Family], seeds: int, out: Outcome, agreement: Outcome) -
         try:
             params = draw_params(family, random.Random(seed))
         except GenexamError as exc:
-            out.failures.append(Failure(str(exc), seed))
+            out.failures.append(Failure(str(exc), seed, "unsatisfiable"))
             continue
         except Exception as exc:  # the family's own default-drawing code failed
-            out.failures.append(Failure(f"drawing the parameters raised {_raised(exc)}", seed))
+            out.failures.append(Failure(f"drawing the parameters raised {_raised(exc)}", seed, "draw raised"))
             continue
         for param in family.params:
             if not param.in_range(params[param.name]):
                 out.failures.append(Failure(f"{param.name} = {params[param.name]!r} is outside its declared range "
-                                            f"({param.expected()})", seed))
+                                            f"({param.expected()})", seed, f"range {param.name}"))
         plain = {k: _plain(v) for k, v in params.items()}
         for constraint in constraints:
             try:
@@ -265,6 +268,12 @@ def _draws(family: type[Family], seeds: int, out: Outcome, agreement: Outcome) -
                 holds = False
             if not holds:
                 out.failures.append(Failure(f"the drawn parameters break the constraint {constraint.text!r}", seed))
+        try:
+            if repr(draw_params(family, random.Random(seed))) != repr(params):
+                out.failures.append(Failure("the same seed drew different parameters: draw only with the `rng` "
+                                            "a default receives", seed))
+        except Exception:
+            pass  # reported by the first draw already, if it fails every time
         drawn_at = clock()
         out.seconds += drawn_at - started
         try:
@@ -286,7 +295,7 @@ def _solve_and_check(family: type[Family], seed: int, params: dict[str, Any], ag
         expected = family.answer_ids(params)
         solution = family().solve(params)
     except Exception as exc:
-        fail(Failure(f"solve() raised {_raised(exc)}", seed))
+        fail(Failure(f"solve() raised {_raised(exc)}", seed, "solve raised"))
         return
     answers = getattr(solution, "answers", None)
     if not isinstance(answers, dict):
@@ -303,7 +312,7 @@ def _solve_and_check(family: type[Family], seed: int, params: dict[str, Any], ag
         fail(Failure("check() is not written: it must recompute every answer by a second route", seed))
         return
     except Exception as exc:
-        fail(Failure(f"check() raised {_raised(exc)}", seed))
+        fail(Failure(f"check() raised {_raised(exc)}", seed, "check raised"))
         return
     if not isinstance(second, dict):
         fail(Failure(f"check() must return a dict of answer id -> value, not {type(second).__name__}", seed))
@@ -321,12 +330,37 @@ def _solve_and_check(family: type[Family], seed: int, params: dict[str, Any], ag
             verdict = agree(answers[answer], second[answer])
             if not verdict.equal:
                 fail(Failure(f"answer '{answer}': solve() gives {shown(answers[answer])} but check() gives "
-                             f"{shown(second[answer])} (compared {verdict.how})", seed))
+                             f"{shown(second[answer])} (compared {verdict.how})", seed, f"disagree {answer}"))
 
 
-def _draws_detail(drawn: Sequence[_Drawn], seeds: int, _: str) -> str:
+def _draws_detail(drawn: Sequence[_Drawn], seeds: int, out: Outcome) -> str:
     distinct = len({repr(sorted(d.params.items())) for d in drawn})
+    if seeds >= 20 and len(drawn) == seeds and distinct <= seeds // 10:
+        out.failures.append(Failure(f"only {distinct} distinct instances in {seeds} seeds: widen the default "
+                                    "distributions so that versions differ"))
     return f"{seeds} seeds, {distinct} distinct"
+
+
+def _global_randomness(family: type[Family]) -> list[str]:
+    """``file:line`` where the family's module uses the global random or
+    numpy.random state instead of the RNG passed in (drawing would not be
+    reproducible from the seed)."""
+    import ast
+    import inspect
+
+    try:
+        path = inspect.getsourcefile(family)
+        tree = ast.parse(open(path, encoding="utf-8").read()) if path else None
+    except (OSError, TypeError, SyntaxError, UnicodeDecodeError):
+        return []
+    found = []
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if (node.value.id == "random" and node.attr not in ("Random", "SystemRandom")) or (
+                    node.value.id in ("np", "numpy") and node.attr == "random"):
+                found.append(f"{path}:{node.lineno}: uses the global {node.value.id}.{node.attr}; draw with the "
+                             "`rng` argument a default receives, so the seed decides every draw")
+    return found
 
 
 def _names(ids: Iterable[str]) -> str:
@@ -356,12 +390,13 @@ def _templates(family: type[Family], drawn: Sequence[_Drawn], filters: dict[str,
     from .templating import render_problem
     from .texfilters import UNSUPPORTED_TEX
 
+    out.failures += [Failure(problem) for problem in lint_template(family)]
     texts: dict[int, Any] = {}
     for d in drawn:
         try:
             texts[d.seed] = text = render_problem(_instance(family, d), filters)
         except GenexamError as exc:
-            out.failures.append(Failure(str(exc), d.seed))
+            out.failures.append(Failure(str(exc), d.seed, "render"))
             continue
         for piece in _fragments(text):
             for macro in UNSUPPORTED_TEX:
@@ -427,6 +462,7 @@ def _typst(family: type[Family], drawn: Sequence[_Drawn], texts: dict[int, Any],
 
     ready = [d for d in drawn if d.seed in texts and all(f in table for f in _fragments(texts[d.seed]))]
     if not ready:
+        out.skipped = True
         return
 
     def size(d: _Drawn) -> int:

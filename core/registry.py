@@ -179,22 +179,23 @@ def build_registry(pm: pluggy.PluginManager | LoadedPlugins | None = None) -> Re
                 failures.append(PluginFailure(impl.plugin_name, str(exc), (name,) if isinstance(name, str) else ()))
                 continue
             if family.name in families and families[family.name] is not family:
-                clashes.setdefault(family.name, [owners[family.name]]).append(plugin)
+                clashes.setdefault(family.name, [owners[family.name]]).append(impl.plugin_name)
                 if impl.plugin_name.startswith(BUILTIN_PREFIX):  # a built-in name stays with the built-in
                     families[family.name], owners[family.name] = family, impl.plugin_name
                 continue
             families[family.name] = family
             owners[family.name] = impl.plugin_name
     for name, plugins in clashes.items():
-        keep = next((p for p in plugins if p.startswith(BUILTIN_PREFIX)), None)
-        others = [p for p in plugins if p != keep]
-        if keep is None:  # between third-party plugins, neither can be chosen
+        builtin = next((p for p in plugins if p.startswith(BUILTIN_PREFIX)), None)
+        if builtin is None:  # between third-party plugins, neither can be chosen
             families.pop(name)
             owners.pop(name)
-        kept = f"; the built-in one is used" if keep else ""
-        failures.append(PluginFailure(others[-1], f"two plugins define the family '{name}': "
-                                                  f"{' and '.join(plugins)}{kept}; uninstall one, or rename "
-                                                  "its family", () if keep else (name,)))
+        kept = "; the built-in one is used" if builtin else ""
+        third_party = [p for p in plugins if p != builtin]
+        failures.append(PluginFailure(third_party[-1], f"two plugins define the family '{name}': "
+                                                       f"{' and '.join(loaded.describe(p) for p in plugins)}{kept}; "
+                                                       "uninstall one, or rename its family",
+                                      () if builtin else (name,)))
     filters: dict[str, Callable[..., Any]] = {}
     for impl in loaded.pm.hook.genexam_template_filters.get_hookimpls():
         try:
