@@ -104,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     show = verbs.add_parser("show", help="print one instance of a family with its solution, as Markdown",
                             description="Draw one instance of FAMILY and print its statement and solution.")
     _instance_args(show)
+    show.add_argument("--list", action="store_true",
+                      help="list what the family draws from instead (question_bank: the bank's ids and tags)")
     show.set_defaults(run=_run_show)
 
     solve = verbs.add_parser("solve", help="solve one instance of a family",
@@ -257,7 +259,7 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     except ValueError as exc:
         raise GenexamError(f"genexam {args.verb} {family.name}: {exc}") from None
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
-                         hint="change the --set values")
+                         hint="change the --set values", fixed_hint="change the --set values")
     return family, params, solve(family, params)
 
 
@@ -309,6 +311,8 @@ def _run_show(args: argparse.Namespace) -> int:
     from .templating import render_problem
 
     registry = _registry()
+    if args.list:
+        return _show_list(args, registry)
     family, params, solution = _instance(args, registry)
     problem = ProblemSpec(family.name, family, family.part_ids(params), 0, {}, (), Location("<command line>"))
     text = render_problem(Instance(1, "A", problem, args.seed, params, solution), registry.filters)
@@ -319,6 +323,32 @@ def _run_show(args: argparse.Namespace) -> int:
     for part in text.parts:
         label = f"**({part.id})** " if len(text.parts) > 1 else ""
         print(f"{label}{part.statement}\n\n**Solution.**\n\n{part.solution}\n")
+    return 0
+
+
+def _show_list(args: argparse.Namespace, registry: Registry) -> int:
+    """`genexam show FAMILY --list`: a family's catalogue (question_bank's questions)."""
+    from .distributions import fixed_values
+    from .errors import GenexamError
+
+    family = registry.get(args.family)
+    catalogue = getattr(family, "catalogue", None)
+    if catalogue is None:
+        raise GenexamError(f"family '{family.name}' has nothing to list: --list shows the questions of a "
+                           "bank (question_bank); `genexam list` shows every family's parameters")
+    overrides = {}
+    for item in args.sets:
+        name, value = _parse_set(item)
+        if name not in family.param_names():
+            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
+        try:
+            overrides[name] = family.param(name).distribution_of(value)
+        except ValueError as exc:
+            raise GenexamError(f"--set {item}: {exc}") from None
+    try:
+        print(catalogue(fixed_values(overrides)))
+    except ValueError as exc:
+        raise GenexamError(f"genexam show {family.name} --list: {exc}") from None
     return 0
 
 
