@@ -243,15 +243,7 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     from .sampling import draw_params
 
     family = registry.get(args.family)
-    overrides: dict[str, Any] = {}
-    for item in args.sets:
-        name, value = _parse_set(item)
-        if name not in family.param_names():
-            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
-        try:
-            overrides[name] = family.param(name).distribution_of(value)
-        except ValueError as exc:
-            raise GenexamError(f"--set {item}: {exc}") from None
+    overrides = _overrides(args.sets, family)
     from .distributions import fixed_values
 
     try:  # parameters that make no question at all (question_bank: too few questions with the tags)
@@ -261,6 +253,22 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
                          hint="change the --set values", fixed_hint="change the --set values")
     return family, params, solve(family, params)
+
+
+def _overrides(sets: Sequence[str], family: Any) -> dict[str, Any]:
+    """The --set values as the family's fixed values (distributions)."""
+    from .errors import GenexamError
+
+    overrides: dict[str, Any] = {}
+    for item in sets:
+        name, value = _parse_set(item)
+        if name not in family.param_names():
+            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
+        try:
+            overrides[name] = family.param(name).distribution_of(value)
+        except ValueError as exc:
+            raise GenexamError(f"--set {item}: {exc}") from None
+    return overrides
 
 
 def _parse_set(item: str) -> tuple[str, Any]:
@@ -336,17 +344,8 @@ def _show_list(args: argparse.Namespace, registry: Registry) -> int:
     if catalogue is None:
         raise GenexamError(f"family '{family.name}' has nothing to list: --list shows the questions of a "
                            "bank (question_bank); `genexam list` shows every family's parameters")
-    overrides = {}
-    for item in args.sets:
-        name, value = _parse_set(item)
-        if name not in family.param_names():
-            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
-        try:
-            overrides[name] = family.param(name).distribution_of(value)
-        except ValueError as exc:
-            raise GenexamError(f"--set {item}: {exc}") from None
     try:
-        print(catalogue(fixed_values(overrides)))
+        print(catalogue(fixed_values(_overrides(args.sets, family))))
     except ValueError as exc:
         raise GenexamError(f"genexam show {family.name} --list: {exc}") from None
     return 0

@@ -136,7 +136,7 @@ def check_family(family: type[Family], registry: Registry | None = None, seeds: 
     registry = registry or build_registry()
     filters = registry.filters
     outcomes = [_timed(Outcome("declaration"), lambda o: _declaration(family, o))]
-    declared = outcomes[0].passed
+    declared = not any(f.kind == "fatal" for f in outcomes[0].failures)  # else nothing can be drawn
     draws, agreement = Outcome("draws"), Outcome("solve = check")
     drawn: list[_Drawn] = []
     if declared:
@@ -175,12 +175,13 @@ def _declaration(family: type[Family], out: Outcome) -> None:
 
     fail = out.failures.append
     if not re.fullmatch(r"[a-z][a-z0-9_]*", str(getattr(family, "name", ""))):
-        fail(Failure(f"the family name {getattr(family, 'name', None)!r} is not lower case letters, digits and _"))
+        fail(Failure(f"the family name {getattr(family, 'name', None)!r} is not lower case letters, digits and _",
+                     kind="fatal"))
     if not isinstance(getattr(family, "title", None), str) or not family.title.strip():
         fail(Failure("'title' must be a non-empty text"))
     params = getattr(family, "params", ())
     if not isinstance(params, tuple) or not all(isinstance(p, Param) for p in params):
-        fail(Failure("'params' must be a tuple of Int(...), Rat(...), Vector(...) ... declarations"))
+        fail(Failure("'params' must be a tuple of Int(...), Rat(...), Vector(...) ... declarations", kind="fatal"))
         return
     names = [p.name for p in params]
     for name in sorted({n for n in names if names.count(n) > 1}):
@@ -189,14 +190,14 @@ def _declaration(family: type[Family], out: Outcome) -> None:
         try:
             expr.parse(text, family.param_names())
         except expr.ExpressionError as exc:
-            fail(Failure(f"constraint {text!r}: {exc}"))
+            fail(Failure(f"constraint {text!r}: {exc}", kind="fatal"))
     try:
         parts = family.parts_for({})
     except ValueError:
         parts = family.parts  # parts that need parameters (question_bank): checked per seed
     ids = [p.id for p in parts]
     if not ids:
-        fail(Failure("a family needs at least one Part"))
+        fail(Failure("a family needs at least one Part", kind="fatal"))
     for pid in sorted({i for i in ids if ids.count(i) > 1}):
         fail(Failure(f"the part '{pid}' is declared twice"))
     for pid in ids:

@@ -319,10 +319,11 @@ class QuestionBank(Family):
     def catalogue(cls, params: Mapping[str, Any]) -> str:
         """`genexam show question_bank --list`: every question of the bank (or
         the inline questions) with its id, tags and kind."""
-        pool = _pool(params)
-        lines = [f"{len(pool)} question{'s' * (len(pool) != 1)} in "
+        pool = _candidates(params, _pool(params))  # with --set tags=[...], those with all the tags
+        tagged = f" tagged {', '.join(params['tags'])}" if params.get("tags") else ""
+        lines = [f"{len(pool)} question{'s' * (len(pool) != 1)}{tagged} in "
                  f"{'the inline questions' if params.get('questions') is not None else _bank_file(params)}:"]
-        width = max(len(q.id) for q in pool)
+        width = max((len(q.id) for q in pool), default=0)
         for q in pool:
             kind = "multiple choice" if q.multiple_choice else "open"
             text = " ".join(q.question.split())
