@@ -1,7 +1,8 @@
 """The genexam command line.
 
-``genexam SPEC.yaml`` builds (same as ``genexam build SPEC.yaml``); ``list``,
-``show``, ``solve`` and ``validate`` are the other verbs. Only argparse is
+``genexam SPEC.yaml`` builds (same as ``genexam build SPEC.yaml``); the other
+verbs are in ``VERBS``. Each verb's work lives in its own module (``check`` in
+genexam.contract, ``new`` in genexam.scaffold); this one only parses and prints. Only argparse is
 imported at start-up: sympy, pandoc and Typst load when a verb needs them, so
 ``genexam --help`` stays fast.
 """
