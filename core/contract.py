@@ -4,21 +4,25 @@
 package's tests (through :mod:`genexam.testing`) run these same checks:
 
 1. **declaration**: names, parameters, constraints, parts and the template's
-   blocks agree, and the template avoids the TeX pandoc's Typst writer drops;
+   blocks agree;
 2. **draws**: over ``seeds`` seeds (``random.Random(seed)``, as ``genexam show
    FAMILY --seed N`` draws), every parameter is in its declared range, the
-   constraints hold, and the instances vary;
+   constraints hold, the same seed draws the same values, the instances vary,
+   and the module uses no global random state;
 3. **solve = check**: ``solve`` gives every declared answer, ``check``
    recomputes exactly those, and the two agree (:mod:`genexam.agreement`);
-4. **templates**: every instance renders to Markdown, and converts to LaTeX
-   and Typst with nothing dropped or left as raw TeX;
-5. **Typst**: a few instances (seed 0 and the longest) compile as exam and key
-   with Typst warnings counted as errors.
+4. **templates**: the template source avoids the TeX pandoc's Typst writer
+   drops (each with what to write instead); every instance renders to
+   Markdown with none of it either; a sample converts to LaTeX and Typst
+   with no pandoc warning and no raw TeX left;
+5. **Typst**: exam and key of two instances (seed 0 and the longest text)
+   compile with Typst warnings counted as errors.
 
 Every failure names the seed that reproduces it. Drawing, solving, checking
-and Markdown are per seed; pandoc converts all fragments in one call per
-format; only the sampled instances are compiled, which keeps a family's check
-to about a second (bench/check.py).
+and Markdown cover every seed; pandoc converts the sample's fragments in one
+call per format, and Typst compiles two instances, which keeps the check of
+all built-in families under a minute (bench/check.py); most of what remains
+is the families' own solve and check.
 """
 
 from __future__ import annotations
