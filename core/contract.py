@@ -310,6 +310,14 @@ def _solve_and_check(family: type[Family], seed: int, params: dict[str, Any], ag
     if missing:
         fail(Failure(f"solve() does not give the declared answers {_names(missing)}", seed))
         return
+    from .answers import to_json_value
+
+    for answer in expected:
+        try:
+            to_json_value(answers[answer])
+        except TypeError as exc:
+            fail(Failure(f"answer '{answer}' cannot be written to answers.json ({exc}); return ints, sympy "
+                         "numbers or expressions, bools, strings, or lists and dicts of them", seed, f"json {answer}"))
     instances.append(_Drawn(seed, params, solution))
     try:
         second = family().check(params)

@@ -117,12 +117,18 @@ def test_tex_that_typst_drops_is_named_with_its_replacement(tmp_path):
     assert any("dfrac_neuron.md.j2:8: \\dfrac is dropped" in line and "write \\frac" in line for line in lines), lines
 
 
-@pytest.mark.parametrize("broken, expected", [
-    ("raise ValueError('no')", "solve = check: seed 0: check() raised"),
-    ("{'z': z, 'y': (z + abs(z)) / 2, 'w': 1}", "check() returns 'w', which are not declared answers"),
+@pytest.mark.parametrize("name, check, expected", [
+    ("raising_neuron", "1 // 0", "raising_neuron.py:26: ZeroDivisionError: integer division or modulo by zero"),
+    ("extra_neuron", '{"z": z, "y": (z + abs(z)) / 2, "w": 1}', "check() returns 'w', which are not declared answers"),
 ])
-def test_other_broken_checks(tmp_path, broken, expected):
-    name = f"neuron_{abs(hash(broken)) % 1000}"
-    check = broken if broken.startswith("{") else f"(_ for _ in ()).throw(ValueError('no'))"
+def test_other_broken_checks(tmp_path, name, check, expected):
     report = check_family(make_family(tmp_path, name, check=check), seeds=5, compile_typst=False)
     assert any(expected in line for line in report.failures()), report.failures()
+
+
+def test_answers_that_answers_json_cannot_hold(tmp_path):
+    family = make_family(tmp_path, "float_neuron")
+    original = family.solve
+    family.solve = lambda self, p: type(original(self, p))({"z": object(), "y": 0})
+    report = check_family(family, seeds=3, compile_typst=False)
+    assert any("answer 'z' cannot be written to answers.json" in line for line in report.failures()), report.failures()
