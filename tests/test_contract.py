@@ -132,3 +132,9 @@ def test_answers_that_answers_json_cannot_hold(tmp_path):
     family.solve = lambda self, p: type(original(self, p))({"z": object(), "y": 0})
     report = check_family(family, seeds=3, compile_typst=False)
     assert any("answer 'z' cannot be written to answers.json" in line for line in report.failures()), report.failures()
+
+
+def test_the_pytest11_plugin_offers_the_contract_fixture(genexam_contract):
+    """pytest loads genexam.testing through the pytest11 entry point (no import needed)."""
+    with pytest.raises(pytest.fail.Exception, match="unknown family 'no_such_family'"):
+        genexam_contract("no_such_family")
