@@ -371,7 +371,7 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from .contract import run_check
+    from .check_run import run_check
 
     return run_check(args.families, seeds=args.seeds, converted=args.convert, jobs=args.jobs)
 
