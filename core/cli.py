@@ -1,7 +1,8 @@
 """The genexam command line.
 
-``genexam SPEC.yaml`` builds (same as ``genexam build SPEC.yaml``); ``list``,
-``show``, ``solve`` and ``validate`` are the other verbs. Only argparse is
+``genexam SPEC.yaml`` builds (same as ``genexam build SPEC.yaml``); the other
+verbs are in ``VERBS``. Each verb's work lives in its own module (``check`` in
+genexam.contract, ``new`` in genexam.scaffold); this one only parses and prints. Only argparse is
 imported at start-up: sympy, pandoc and Typst load when a verb needs them, so
 ``genexam --help`` stays fast.
 """
@@ -16,7 +17,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .registry import Registry
 
-VERBS = ("build", "list", "show", "solve", "validate", "grade")
+#: Every verb, in the order `genexam --help` lists them; a first word that is
+#: none of these is a spec path (`genexam SPEC.yaml` builds it).
+VERBS = ("build", "list", "show", "solve", "validate", "grade", "check", "new")
 FORMATS = ("md", "tex", "typ", "pdf", "json")
 
 
@@ -25,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     message (no traceback) and return non-zero."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] not in VERBS and not args_list[0].startswith("-"):
+        if not _looks_like_spec(args_list[0]):
+            from .errors import did_you_mean
+
+            print(f"genexam: error: unknown command '{args_list[0]}'{did_you_mean(args_list[0], VERBS)}; "
+                  f"the commands are {', '.join(VERBS)}, or give a spec file (genexam SPEC.yaml)", file=sys.stderr)
+            return 2
         args_list.insert(0, "build")  # `genexam SPEC.yaml` is `genexam build SPEC.yaml`
     parser = _parser()
     args = parser.parse_args(args_list)
@@ -75,6 +84,22 @@ def _outside_files_arg(parser: argparse.ArgumentParser) -> None:
                              "(only for a spec you trust)")
 
 
+def _looks_like_spec(word: str) -> bool:
+    """A path rather than a misspelt verb: a YAML name, a path with a folder, or an existing file."""
+    return word.endswith((".yaml", ".yml")) or "/" in word or "\\" in word or Path(word).exists()
+
+
+def _registry() -> "Registry":
+    """The registry, with each broken plugin reported once as a warning (the
+    commands that do not use it go on)."""
+    from .registry import build_registry
+
+    registry = build_registry()
+    for line in registry.warnings:
+        print(f"genexam: warning: {line}", file=sys.stderr)
+    return registry
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genexam",
@@ -108,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     show = verbs.add_parser("show", help="print one instance of a family with its solution, as Markdown",
                             description="Draw one instance of FAMILY and print its statement and solution.")
     _instance_args(show)
+    show.add_argument("--list", action="store_true",
+                      help="list what the family draws from instead (question_bank: the bank's ids and tags)")
     show.set_defaults(run=_run_show)
 
     solve = verbs.add_parser("solve", help="solve one instance of a family",
@@ -140,6 +167,26 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--review", type=Path, help="review.csv with the points a person decided, to complete the grades")
     grade.add_argument("--no-pdf", action="store_true", help="write feedback and report as Markdown only")
     grade.set_defaults(run=_run_grade)
+
+    check = verbs.add_parser("check", help="run the family contract on installed families",
+                             description="Draw, solve and check each family over many seeds, render its template "
+                                         "to Markdown, LaTeX and Typst, and compile one instance with Typst; "
+                                         "exit 1 on any failure, naming the seed that reproduces it.")
+    check.add_argument("families", nargs="*", metavar="FAMILY", help="families to check (default: all installed)")
+    check.add_argument("--seeds", type=_positive, default=200, help="seeds drawn, solved and checked (default 200)")
+    check.add_argument("--convert", type=_nonnegative, default=50,
+                       help="how many instances pandoc converts to LaTeX and Typst (default 50; every instance is "
+                            "rendered to Markdown and linted)")
+    check.add_argument("--jobs", type=_positive, help="families checked at the same time (default: one per core)")
+    check.set_defaults(run=_run_check)
+
+    new = verbs.add_parser("new", help="scaffold a family as an installable package",
+                           description="Write a new family package: pyproject.toml with the genexam entry point, "
+                                       "the module and its template, a test using genexam.testing, and a README.")
+    new.add_argument("what", choices=("family",), help="what to create (a family)")
+    new.add_argument("name", help="the family's name: lower case letters, digits and _, e.g. my_neuron")
+    new.add_argument("--dir", type=Path, help="where to write the package (default: ./genexam-NAME)")
+    new.set_defaults(run=_run_new)
     return parser
 
 
@@ -191,11 +238,10 @@ def _run_build(args: argparse.Namespace) -> int:
     import time
 
     from .build import build
-    from .registry import build_registry
     from .spec import MAX_VERSIONS, read_spec
 
     start = time.perf_counter()
-    registry = build_registry()
+    registry = _registry()
     spec = read_spec(args.spec, registry)
     changes: dict[str, Any] = {}
     if args.seed is not None:
@@ -215,15 +261,13 @@ def _run_build(args: argparse.Namespace) -> int:
     result = build(spec, registry, out_dir, key=not args.no_key)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
-    print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({spec.versions} version"
-          f"{'s' if spec.versions != 1 else ''}, {kinds}: {', '.join(spec.formats)}) in {elapsed:.1f} s")
+    print(f"genexam: wrote {_count(len(result.files), 'file')} to {out_dir}/ ({_count(spec.versions, 'version')}, "
+          f"{kinds}: {', '.join(spec.formats)}) in {elapsed:.1f} s")
     return 0
 
 
 def _run_list(args: argparse.Namespace) -> int:
-    from .registry import build_registry
-
-    registry = build_registry()
+    registry = _registry()
     for name, family in registry.families.items():
         print(f"{name}: {family.title}")
         for param in family.params:
@@ -247,15 +291,7 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     from .sampling import draw_params
 
     family = registry.get(args.family)
-    overrides: dict[str, Any] = {}
-    for item in args.sets:
-        name, value = _parse_set(item)
-        if name not in family.param_names():
-            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
-        try:
-            overrides[name] = family.param(name).distribution_of(value)
-        except ValueError as exc:
-            raise GenexamError(f"--set {item}: {exc}") from None
+    overrides = _overrides(args.sets, family)
     from .distributions import fixed_values
 
     try:  # parameters that make no question at all (question_bank: too few questions with the tags)
@@ -263,8 +299,24 @@ def _instance(args: argparse.Namespace, registry: Registry) -> tuple[Any, dict[s
     except ValueError as exc:
         raise GenexamError(f"genexam {args.verb} {family.name}: {exc}") from None
     params = draw_params(family, random.Random(args.seed), overrides, context=f"genexam {args.verb} {family.name}",
-                         hint="change the --set values")
+                         hint="change the --set values", fixed_hint="change the --set values")
     return family, params, solve(family, params)
+
+
+def _overrides(sets: Sequence[str], family: Any) -> dict[str, Any]:
+    """The --set values as the family's fixed values (distributions)."""
+    from .errors import GenexamError
+
+    overrides: dict[str, Any] = {}
+    for item in sets:
+        name, value = _parse_set(item)
+        if name not in family.param_names():
+            raise GenexamError(f"--set {item}: {family.no_such_param(name)}")
+        try:
+            overrides[name] = family.param(name).distribution_of(value)
+        except ValueError as exc:
+            raise GenexamError(f"--set {item}: {exc}") from None
+    return overrides
 
 
 def _parse_set(item: str) -> tuple[str, Any]:
@@ -285,8 +337,8 @@ def _parse_set(item: str) -> tuple[str, Any]:
     except yaml.YAMLError as exc:
         raise GenexamError(f"--set {item}: the value is not valid YAML ({exc.problem if hasattr(exc, 'problem') else exc}); "
                            "write e.g. 3, 1/2, true or [1, 2, 3]") from None
-    if value is None:
-        raise GenexamError(f"--set {item}: give a value after '='")
+    if value is None and not text.strip():  # `--set keys=null` is a value: the parameter's null
+        raise GenexamError(f"--set {item}: give a value after '=' (null for none)")
     return name.strip(), value
 
 
@@ -294,9 +346,7 @@ def _run_solve(args: argparse.Namespace) -> int:
     import json
 
     from .answers import to_json_value
-    from .registry import build_registry
-
-    family, params, solution = _instance(args, build_registry())
+    family, params, solution = _instance(args, _registry())
     record = {
         "family": family.name,
         "params": {k: to_json_value(v) for k, v in params.items()},
@@ -316,15 +366,18 @@ def _run_solve(args: argparse.Namespace) -> int:
 def _run_show(args: argparse.Namespace) -> int:
     from .errors import Location
     from .instances import Instance
-    from .registry import build_registry
     from .spec import ProblemSpec
     from .templating import render_problem
 
-    registry = build_registry()
+    registry = _registry()
+    if args.list:
+        return _show_list(args, registry)
     family, params, solution = _instance(args, registry)
     problem = ProblemSpec(family.name, family, family.part_ids(params), 0, {}, (), Location("<command line>"))
     text = render_problem(Instance(1, "A", problem, args.seed, params, solution), registry.filters)
-    shown = ", ".join(f"{k} = {v}" for k, v in params.items())
+    from .distributions import show_value
+
+    shown = ", ".join(f"{k} = {show_value(v)}" for k, v in params.items())
     print(f"# {family.title}\n\n*{family.name}: {shown}*\n\n{text.statement}\n")
     for part in text.parts:
         label = f"**({part.id})** " if len(text.parts) > 1 else ""
@@ -332,13 +385,29 @@ def _run_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_list(args: argparse.Namespace, registry: Registry) -> int:
+    """`genexam show FAMILY --list`: a family's catalogue (question_bank's questions)."""
+    from .distributions import fixed_values
+    from .errors import GenexamError
+
+    family = registry.get(args.family)
+    catalogue = getattr(family, "catalogue", None)
+    if catalogue is None:
+        raise GenexamError(f"family '{family.name}' has nothing to list: --list shows the questions of a "
+                           "bank (question_bank); `genexam list` shows every family's parameters")
+    try:
+        print(catalogue(fixed_values(_overrides(args.sets, family))))
+    except ValueError as exc:
+        raise GenexamError(f"genexam show {family.name} --list: {exc}") from None
+    return 0
+
+
 def _run_validate(args: argparse.Namespace) -> int:
     from .instances import make_version
-    from .registry import build_registry
     from .spec import read_spec
     from .templating import render_versions
 
-    registry = build_registry()
+    registry = _registry()
     spec = read_spec(args.spec, registry)
     from .build import require_tools
 
@@ -346,7 +415,7 @@ def _run_validate(args: argparse.Namespace) -> int:
     solved: dict[Any, Any] = {}
     versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
-    print(f"genexam: {args.spec} is valid: {len(spec.problems)} problems, {spec.versions} versions "
+    print(f"genexam: {args.spec} is valid: {_count(len(spec.problems), 'problem')}, {_count(spec.versions, 'version')} "
           f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
     if args.fairness:
         from .fairness import fairness_report
@@ -385,6 +454,26 @@ def _run_grade(args: argparse.Namespace) -> int:
     print(f"genexam: graded {len(result.results)} student{'s' if len(result.results) != 1 else ''} "
           f"into {out_dir}/{review}")
     return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .check_run import run_check
+
+    return run_check(args.families, seeds=args.seeds, converted=args.convert, jobs=args.jobs)
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from .scaffold import new_family
+
+    written = new_family(args.name, args.dir)
+    print(f"genexam: wrote the family package '{args.name}' to {written}/; next:\n"
+          f"  pip install -e {written}\n  genexam check {args.name}")
+    return 0
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 problem', '2 problems'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 
 from .errors import GenexamError
 from .family import Family, Part, Solution
-from .sampling import derive_seed, draw_params
+from .sampling import UnsatisfiableError, derive_seed, draw_params
 from .spec import ProblemSet, ProblemSpec
 
 
@@ -63,12 +63,19 @@ def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | N
     ``solved`` memoizes solutions across versions: a solution depends only on
     the family and the parameters, and versions often repeat an instance."""
     out = []
+    unmet: list[str] = []  # constraints no draw meets, for every problem at once
     number = 0
     for problem in spec.problems:
         number += 0 if problem.continues else 1  # the question's number, shared by a continuing problem
         seed = derive_seed(spec.seed, version, problem.id)
         context = f"{problem.location}: {problem.key_path or problem.id} (problem {number}, version {version})"
-        params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)
+        try:
+            params = draw_params(problem.family, random.Random(seed), problem.overrides, problem.where, context)
+        except UnsatisfiableError as exc:
+            unmet.append(str(exc))
+            continue
+        if unmet:
+            continue
         key = instance_key(problem.family, params)
         if solved is None or key not in solved:
             solution = solve(problem.family, params, context)
@@ -77,6 +84,10 @@ def make_version(spec: ProblemSet, version: str, solved: dict[Any, Solution] | N
         else:
             solution = solved[key]
         out.append(Instance(number, version, problem, seed, params, solution))
+    if len(unmet) == 1:
+        raise UnsatisfiableError(unmet[0])
+    if unmet:
+        raise UnsatisfiableError(f"{len(unmet)} problems cannot be drawn:\n" + "\n".join(f"  {m}" for m in unmet))
     return out
 
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Mapping
 
 from . import expr
-from .distributions import Distribution, fixed_values
+from .distributions import Distribution, fixed_values, show_value
 from .errors import GenexamError
 from .family import Family
 from .limits import DRAWS
@@ -45,10 +45,13 @@ def draw_params(
     where: Iterable[expr.Expression] = (),
     context: str = "",
     hint: str = "widen the ranges in 'params' or relax 'where'",
+    fixed_hint: str = "change those values in 'params', or relax 'where'",
 ) -> dict[str, Any]:
     """Draw every parameter of ``family`` (defaults overridden by ``overrides``)
     until the family's constraints and ``where`` all hold; ``context`` and
-    ``hint`` (how to mend it) go into the error when they never do."""
+    ``hint`` (how to mend it; ``fixed_hint`` when fixed values alone break a
+    constraint) go into the error when they never do, which names every
+    constraint that cannot be met."""
     overrides = overrides or {}
     checks = [*family_constraints(family), *where]
     failures: Counter[str] = Counter()
@@ -58,12 +61,7 @@ def draw_params(
     # the random stream is the same as drawing in declared order.
     fixed = fixed_values(overrides)
     for _ in range(MAX_DRAWS):
-        drawn: dict[str, Any] = dict(fixed)
-        for param in family.params:
-            if param.name not in fixed:
-                dist = overrides.get(param.name, param.default_distribution)
-                drawn[param.name] = dist.sample(rng, drawn)
-        drawn = {param.name: drawn[param.name] for param in family.params}  # declared order
+        drawn = _draw_once(family, rng, overrides, fixed)
         try:
             failed = _first_failure(checks, drawn, errors)
         except _OverBudget as over:
@@ -73,13 +71,59 @@ def draw_params(
         if failed is None:
             return drawn
         failures[failed] += 1
-    worst, count = failures.most_common(1)[0]
+    reasons = _unmet(family, checks, overrides, fixed, failures, errors, hint, fixed_hint)
     where_from = f"{context}: " if context else ""
-    raised = f"; evaluating it raised {errors[worst]}" if worst in errors else ""
-    raise UnsatisfiableError(
-        f"{where_from}no parameters for family '{family.name}' satisfy \"{worst}\" "
-        f"({count} of {MAX_DRAWS} draws failed it{raised}); {hint}"
-    )
+    if len(reasons) == 1:
+        raise UnsatisfiableError(f"{where_from}no parameters for family '{family.name}' satisfy {reasons[0]}")
+    raise UnsatisfiableError(f"{where_from}no parameters for family '{family.name}' satisfy these "
+                             f"{len(reasons)} constraints:\n" + "\n".join(f"    - {r}" for r in reasons))
+
+
+#: Draws made, after MAX_DRAWS failed, to tell each constraint that never holds on its own.
+DIAGNOSTIC_DRAWS = 200
+
+
+def _draw_once(family: type[Family], rng: random.Random, overrides: Mapping[str, Distribution],
+               fixed: Mapping[str, Any]) -> dict[str, Any]:
+    drawn: dict[str, Any] = dict(fixed)
+    for param in family.params:
+        if param.name not in fixed:
+            dist = overrides.get(param.name, param.default_distribution)
+            drawn[param.name] = dist.sample(rng, drawn)
+    return {param.name: drawn[param.name] for param in family.params}  # declared order
+
+
+def _unmet(family: type[Family], checks: list[expr.Expression], overrides: Mapping[str, Distribution],
+           fixed: Mapping[str, Any], failures: Counter[str], errors: dict[str, str], hint: str,
+           fixed_hint: str) -> list[str]:
+    """Every constraint that holds in none of a fresh sample of draws, each
+    with its own advice; if each can hold alone, the one that failed most
+    (they cannot hold together)."""
+    rng = random.Random(0)  # a diagnosis of its own: the same message every time
+    held: Counter[str] = Counter()
+    for _ in range(DIAGNOSTIC_DRAWS):
+        plain = {k: _plain(v) for k, v in _draw_once(family, rng, overrides, fixed).items()}
+        for check in checks:
+            try:
+                held[check.text] += bool(check.evaluate(plain))
+            except (ArithmeticError, TypeError, ValueError, IndexError, KeyError) as exc:
+                errors[check.text] = f"{type(exc).__name__}: {exc}"
+    never = [c for c in checks if held[c.text] == 0]
+    if not never:
+        worst, count = failures.most_common(1)[0]
+        return [f'"{worst}" ({count} of {MAX_DRAWS} draws failed it, with the other constraints); {hint}']
+    reasons = []
+    for check in never:
+        if check.text in errors:
+            reasons.append(f'"{check.text}": evaluating it raised {errors[check.text]}; the condition mixes '
+                           "values it cannot compare or combine: rewrite it")
+        elif check.names <= set(fixed):
+            values = ", ".join(f"{name} = {show_value(fixed[name])}" for name in sorted(check.names))
+            reasons.append(f'"{check.text}": it is false for the fixed values {values}, and no redraw changes '
+                           f"them; {fixed_hint}")
+        else:
+            reasons.append(f'"{check.text}" (it held in none of {DIAGNOSTIC_DRAWS} draws); {hint}')
+    return reasons
 
 
 @functools.lru_cache(maxsize=None)

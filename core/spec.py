@@ -242,8 +242,7 @@ class _Checker:
             return None
         family = registry.families.get(name)
         if family is None:
-            self.report(path + ("family",), f"unknown family '{name}'{did_you_mean(name, registry.families)}; "
-                                            "`genexam list` shows the installed families")
+            self.report(path + ("family",), registry.unknown(name))
             return None
         reported = len(self.problems)
         overrides = self._overrides(raw.get("params", {}), path + ("params",), family)
@@ -313,7 +312,8 @@ class _Checker:
             return Fraction(0)
         if isinstance(raw, list):
             if len(raw) != len(parts):
-                self.report(path, f"{len(raw)} points given for {len(parts)} parts ({', '.join(parts)}); "
+                self.report(path, f"{len(raw)} point{'s' * (len(raw) != 1)} given for {len(parts)} "
+                                  f"part{'s' * (len(parts) != 1)} ({', '.join(parts)}); "
                                   "give one number per part, or a single number for the whole question")
                 return Fraction(0)
             return tuple(self._point(v, path + (i,)) for i, v in enumerate(raw))

@@ -125,6 +125,17 @@ class ParamCount(Family):
     )
     parts = (Part("a", ("params", "out_height", "out_width"), space="5cm"),)
 
+    @classmethod
+    def parts_for(cls, params: Mapping[str, Any]) -> tuple[Part, ...]:
+        """The one part; fixed arguments the fixed layer does not read are an
+        error here, where the spec or --set names them (not silently ignored)."""
+        layer = params.get("layer")
+        if layer in ARGS:
+            unused = _unused(layer, params)
+            if unused:
+                raise ValueError(_unused_message(layer, unused))
+        return cls.parts
+
     def solve(self, p: Mapping[str, Any]) -> Solution:
         layer = _validated(p)
         steps: dict[str, Any] = {"layer": layer}
@@ -206,9 +217,28 @@ def _positions(size: int, p: Mapping[str, Any]) -> int:
     return sum(1 for start in range(0, padded, p["stride"]) if start + last_tap < padded)
 
 
+#: Arguments whose default is a value, not null: set to that value, they say nothing about the layer.
+NEUTRAL = {"stride": 1, "padding": 0, "dilation": 1}
+
+
+def _unused(layer: str, p: Mapping[str, Any]) -> list[str]:
+    """Arguments given a value that ``layer`` does not read (kernel_size for a linear layer)."""
+    every = dict.fromkeys(a for args in ARGS.values() for a in args)
+    return [a for a in every if a not in ARGS[layer] and a in p and p[a] is not None and p[a] != NEUTRAL.get(a)]
+
+
+def _unused_message(layer: str, unused: list[str]) -> str:
+    readers = sorted({other for other, args in ARGS.items() if unused[0] in args})
+    return (f"layer '{layer}' does not read {', '.join(unused)}; remove {'it' if len(unused) == 1 else 'them'}, "
+            f"or choose a layer that does ({unused[0]}: {', '.join(readers)})")
+
+
 def _validated(p: Mapping[str, Any]) -> str:
-    """The layer, once every argument it needs is present."""
+    """The layer, once every argument it needs is present and none it ignores is set."""
     layer = p["layer"]
+    unused = _unused(layer, p)
+    if unused:
+        raise ValueError(_unused_message(layer, unused))
     missing = [a for a in REQUIRED[layer] if p[a] is None]
     if missing:
         raise ValueError(f"layer '{layer}' needs {', '.join(missing)} (set {missing[0]} to a value, not null)")

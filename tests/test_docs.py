@@ -35,6 +35,8 @@ def test_every_hook_is_documented():
 
 def test_every_family_is_in_the_readme_table(registry):
     for name, family in registry.families.items():
+        if not registry.is_builtin(name):  # an installed third-party family is documented by its package
+            continue
         row = next((line for line in README.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row, f"family {name} has no row in the README's family table"
         for param in family.param_names():
