@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .registry import Registry
 
 VERBS = ("build", "list", "show", "solve", "validate")
-FORMATS = ("md", "tex", "typ", "pdf", "json")
+FORMATS = ("md", "tex", "typ", "pdf", "json", "moodle", "qti", "html")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

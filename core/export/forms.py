@@ -1,0 +1,79 @@
+"""How exact answers are written for an LMS that compares typed text or
+decimals: a decimal with enough digits, a tolerance, and the written forms a
+blank accepts (``1070625`` and ``1,070,625``; ``3/4`` and ``0.75``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from ..decimals import approx
+
+#: Significant digits of a decimal written for a non-integer answer: far
+#: more than any tolerance, so the tolerance alone decides.
+VALUE_DIGITS = 15
+#: Significant digits of the decimals a Canvas blank accepts for a number that
+#: is not whole (a student rounds to some digits; each rounding is listed).
+BLANK_DIGITS = (2, 3, 4, 5, 6)
+
+
+def decimal_text(value: Any, digits: int = VALUE_DIGITS) -> str:
+    """A number as a plain decimal (no exponent), correctly rounded to
+    ``digits`` significant digits; integers exactly."""
+    if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
+        return str(int(value))
+    rounded = Decimal(str(approx(value, digits)))
+    text = format(rounded, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def fraction_text(value: Fraction, digits: int = 3) -> str:
+    """A tolerance as a short decimal, rounded up so it never narrows."""
+    if value == 0:
+        return "0"
+    text = decimal_text(sympy.Rational(value.numerator, value.denominator), digits)
+    if Fraction(text) < value:  # rounded down: step up by one unit in the last place
+        exponent = Decimal(text).as_tuple().exponent
+        text = format(Decimal(text) + Decimal(1).scaleb(exponent), "f")
+    return text
+
+
+def grouped(n: int) -> str:
+    """1070625 -> 1,070,625."""
+    return f"{n:,}"
+
+
+def written_forms(value: Any, kind: str) -> list[str]:
+    """The texts a fill-in blank accepts for an exact answer, most plain first."""
+    if kind == "choice":
+        return [value, value.lower()]
+    if kind == "boolean":
+        return ["yes", "Yes", "true", "True"] if bool(value) else ["no", "No", "false", "False"]
+    if kind == "word":
+        return list(dict.fromkeys([value, value.lower(), value.upper(), value.capitalize()]))
+    forms: list[str] = []
+    if isinstance(value, sympy.Integer):
+        forms = [str(int(value)), grouped(int(value))]
+    elif isinstance(value, sympy.Rational):
+        forms = [f"{value.p}/{value.q}"]
+        exact = Fraction(int(value.p), int(value.q))
+        if _terminates(exact.denominator):
+            plain = decimal_text(value, 30)
+            forms += [plain, plain.replace("0.", ".", 1) if plain.startswith(("0.", "-0.")) else plain]
+        else:
+            forms += [decimal_text(value, d) for d in BLANK_DIGITS]
+    else:
+        forms = [decimal_text(value, d) for d in BLANK_DIGITS]
+    return list(dict.fromkeys(forms))
+
+
+def _terminates(denominator: int) -> bool:
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    return denominator == 1
