@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from .answers import answers_document
+from .export import export_files
 from .instances import Instance, make_version
 from .registry import Registry
 from .render import pandoc
@@ -62,6 +63,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+        exported = pool.submit(export_files, spec, versions, texts, key)  # moodle, qti, html: core/export/
         figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
                        for path, svg in figures.items()} if latex_figures else {}
         if "md" in formats or "typ" in formats:
@@ -89,6 +91,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                     pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
+        files.update(exported.result())
         if pdfs is not None:
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf

@@ -7,7 +7,7 @@ each student one version. In each version:
 - the auto-graded answers form one ``cloze`` (embedded answers) question, a
   gap per answer or per entry of a vector or table: ``{w:NUMERICAL:=v:tol}``,
   ``{w:SHORTANSWER:=word}``, ``{w:MULTICHOICE:=yes~no}`` or, for multiple
-  choice, ``{w:MULTICHOICE_V:A~=B~C}`` over the letters of the options the
+  choice, ``{w:MULTICHOICE:A~=B~C}`` over the letters of the options the
   statement lists, in the version's order. Gap weights ``w`` are the points
   (times the least common denominator when points are fractions: Moodle
   wants whole weights and makes the question's mark their sum);
@@ -118,7 +118,7 @@ def gap(entry: AutoEntry, spec: ProblemSet, scale: int = 1) -> str:
         return f"{head}MULTICHOICE:{'=' if entry.value else ''}yes~{'' if entry.value else '='}no}}"
     if entry.kind == "choice":
         letters = [chr(ord("A") + i) for i in range(len(entry.options))]
-        return f"{head}MULTICHOICE_V:" + "~".join(("=" if i == entry.correct_option else "") + letter
+        return f"{head}MULTICHOICE:" + "~".join(("=" if i == entry.correct_option else "") + letter
                                                   for i, letter in enumerate(letters)) + "}"
     return f"{head}SHORTANSWER:={gap_text(str(entry.value))}}}"
 
