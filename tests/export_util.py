@@ -26,7 +26,10 @@ from genexam.gradable import gradable_answers
 
 PROBLEM_SET_NAMES = ("a5", "test3", "a3", "quiz1")
 AUTO_KINDS = ("integer", "rational", "real", "boolean", "word", "choice")
-SCHEMAS = REPO.parent / "shared" / "schemas"
+#: ../shared/schemas beside the repository (CI clones it there); a git
+#: worktree under wt/ finds it one level further up.
+SCHEMAS = next((p / "shared" / "schemas" for p in (REPO.parent, REPO.parent.parent)
+                if (p / "shared" / "schemas").is_dir()), REPO.parent / "shared" / "schemas")
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="genexam-export-tests-"))
 atexit.register(shutil.rmtree, _SCRATCH, True)

@@ -142,7 +142,7 @@ def test_formulas_and_explanations_are_essays_with_the_solution_for_the_grader(n
             continue
         number, version = int(key.split()[0][1:]), key.split("(")[1].rstrip(")")
         points = sum(a.points for a in written if a.question == number and a.version == version)
-        assert abs(Fraction(essay.findtext("defaultgrade")) - points) < Fraction(1, 10**6)  # 7 decimals
+        assert abs(Fraction(essay.findtext("defaultgrade")) - points) < Fraction(1, 10**6)
 
 
 @pytest.mark.parametrize("name", PROBLEM_SET_NAMES)

@@ -20,14 +20,15 @@ VALUE_DIGITS = 15
 BLANK_DIGITS = (2, 3, 4, 5, 6)
 
 
-def decimal_text(value: Any, digits: int = VALUE_DIGITS) -> str:
+def decimal_text(value: Any, digits: int = VALUE_DIGITS, strip: bool = True) -> str:
     """A number as a plain decimal (no exponent), correctly rounded to
-    ``digits`` significant digits; integers exactly."""
+    ``digits`` significant digits; integers exactly. ``strip=False`` keeps
+    the zeros that show a rounding (2.95 to two digits: ``3.0``)."""
     if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
         return str(int(value))
     rounded = Decimal(str(approx(value, digits)))
     text = format(rounded, "f")
-    if "." in text:
+    if "." in text and strip:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
@@ -66,9 +67,9 @@ def written_forms(value: Any, kind: str) -> list[str]:
             plain = decimal_text(value, 30)
             forms += [plain, plain.replace("0.", ".", 1) if plain.startswith(("0.", "-0.")) else plain]
         else:
-            forms += [decimal_text(value, d) for d in BLANK_DIGITS]
+            forms += [decimal_text(value, d, strip=False) for d in BLANK_DIGITS]
     else:
-        forms = [decimal_text(value, d) for d in BLANK_DIGITS]
+        forms = [decimal_text(value, d, strip=False) for d in BLANK_DIGITS]
     return list(dict.fromkeys(forms))
 
 

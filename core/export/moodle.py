@@ -198,7 +198,7 @@ def _essay(spec: ProblemSet, question: ExportQuestion, html: dict[str, str]) -> 
     solutions = "\n".join(_solution(part, html) for part, _ in parts)
     element = _question("essay", f"Q{question.number} written ({question.version})", "\n".join(body),
                         solutions, question)
-    _set(element, "defaultgrade", forms.decimal_text(_rational(points), 7))
+    _set(element, "defaultgrade", forms.decimal_text(_rational(points), 12))
     for name, value in (("responseformat", "editor"), ("responserequired", "1"), ("responsefieldlines", "15"),
                         ("attachments", "0"), ("attachmentsrequired", "0")):
         _set(element, name, value)

@@ -124,7 +124,7 @@ def _field(parent: etree._Element, label: str, entry: str) -> None:
 
 
 def _points_text(points: Fraction) -> str:
-    return forms.decimal_text(sympy.Rational(points.numerator, points.denominator), 7)
+    return forms.decimal_text(sympy.Rational(points.numerator, points.denominator), 12)
 
 
 def _auto_item(spec: ProblemSet, question: ExportQuestion, html: dict[str, str], ident: str,
@@ -153,9 +153,9 @@ def _auto_item(spec: ProblemSet, question: ExportQuestion, html: dict[str, str],
     if kind == "numerical_question":
         _numerical(presentation, processing, entries[0], spec)
     elif kind == "multiple_choice_question":
-        _choice(presentation, processing, entries[0], item.get("ident"))
+        _choice(presentation, processing, entries[0])
     else:
-        _fill_in_blanks(presentation, processing, entries, blanks, points, item.get("ident"))
+        _fill_in_blanks(presentation, processing, entries, blanks, points)
     _feedback(item, "\n".join(_solution(part, html) for part, _ in parts), question, figures)
     return item
 
@@ -260,12 +260,12 @@ def choice_labels(entry: AutoEntry) -> list[str]:
     return [chr(ord("A") + i) for i in range(len(entry.options))]
 
 
-def _choice(presentation: etree._Element, processing: etree._Element, entry: AutoEntry, item_ident: str) -> None:
+def _choice(presentation: etree._Element, processing: etree._Element, entry: AutoEntry) -> None:
     response = etree.SubElement(presentation, "response_lid", ident="response1", rcardinality="Single")
     render = etree.SubElement(response, "render_choice")
     labels = choice_labels(entry)
     correct = (0 if entry.value else 1) if entry.kind == "boolean" else entry.correct_option
-    idents = [_answer_id(item_ident, "choice", str(i)) for i in range(len(labels))]
+    idents = [str(1000 + i) for i in range(len(labels))]
     for label, answer_ident in zip(labels, idents):
         option = etree.SubElement(render, "response_label", ident=answer_ident)
         etree.SubElement(etree.SubElement(option, "material"), "mattext", texttype="text/plain").text = label
@@ -274,13 +274,9 @@ def _choice(presentation: etree._Element, processing: etree._Element, entry: Aut
     _set_score(condition, "100")
 
 
-def _answer_id(*parts: str) -> str:
-    """Canvas keys answers by number: a stable one from the item and answer."""
-    return str(int(hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:8], 16) % 9000 + 1000)
-
-
 def _fill_in_blanks(presentation: etree._Element, processing: etree._Element, entries: Sequence[AutoEntry],
-                    blanks: dict[int, str], points: Fraction, item_ident: str) -> None:
+                    blanks: dict[int, str], points: Fraction) -> None:
+    numbers = iter(range(1000, 10**9))  # Canvas keys answers by number, unique in the item
     for entry in entries:
         blank = blanks[id(entry)]
         response = etree.SubElement(presentation, "response_lid", ident=f"response_{blank}")
@@ -288,7 +284,7 @@ def _fill_in_blanks(presentation: etree._Element, processing: etree._Element, en
         render = etree.SubElement(response, "render_choice")
         share = _points_text(entry.points / points * 100)
         for written in forms.written_forms(entry.value, entry.kind):
-            answer_ident = _answer_id(item_ident, blank, written)
+            answer_ident = str(next(numbers))
             label = etree.SubElement(render, "response_label", ident=answer_ident)
             etree.SubElement(etree.SubElement(label, "material"), "mattext", texttype="text/plain").text = written
             condition = etree.SubElement(processing, "respcondition")
