@@ -47,8 +47,9 @@ FILE_NAME = "moodle.xml"
 
 def category_path(spec: ProblemSet, number: int, written: bool = False) -> str:
     """``$course$/<title>/Q<n>``; a ``/`` in the title is doubled, as Moodle
-    reads a single one as a subcategory."""
-    title = " ".join(spec.title.split()).replace("/", "//")
+    reads a single one as a subcategory, and the title is HTML-escaped, as
+    Moodle shows names as HTML (format_string)."""
+    title = html_module.escape(" ".join(spec.title.split()), quote=False).replace("/", "//")
     return f"$course$/{title}/Q{number}{' written' if written else ''}"
 
 
@@ -56,7 +57,7 @@ def moodle_xml(spec: ProblemSet, questions: Sequence[ExportQuestion], html: dict
     """The whole moodle.xml; ``html`` maps each Markdown fragment to HTML
     (math as ``\\( ... \\)``)."""
     quiz = etree.Element("quiz")
-    quiz.append(etree.Comment(f" genexam: {_comment(spec.title)}; import in Question bank > Import > Moodle XML "))
+    quiz.append(etree.Comment(" written by genexam; import in Question bank > Import > Moodle XML format "))
     numbers = sorted({q.number for q in questions})
     for written in (False, True):
         for number in numbers:
@@ -68,10 +69,6 @@ def moodle_xml(spec: ProblemSet, questions: Sequence[ExportQuestion], html: dict
             quiz.append(_category(category_path(spec, number, written)))
             quiz.extend(made)
     return etree.tostring(quiz, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def _comment(text: str) -> str:
-    return " ".join(text.replace("--", "- -").split())
 
 
 def _category(path: str) -> etree._Element:
@@ -152,15 +149,18 @@ def _gap_lines(entries: Sequence[AutoEntry], render: Any) -> str:
     """One line per answer: ``name = gap``, or ``name = (gap, gap, ...)`` for a
     vector or table (entries in reading order)."""
     lines = []
-    for answer_id in dict.fromkeys(e.answer.answer for e in entries):
+    ids = list(dict.fromkeys(e.answer.answer for e in entries))
+    for answer_id in ids:
         mine = [e for e in entries if e.answer.answer == answer_id]
-        name = _braces(_escape(mine[0].answer.answer or "answer"))
+        # a part's one number is "the answer" (a question-bank part's answer id is its letter)
+        name = "Answer" if len(ids) == 1 and len(mine) == 1 and not mine[0].position else \
+            f"<code>{_braces(_escape(answer_id or 'answer'))}</code>"
         value = mine[0].answer.value
         if mine[0].position:
             shown = _nested(value, {e.position: render(e) for e in mine}, ())
         else:
             shown = render(mine[0])
-        lines.append(f"<p><code>{name}</code> = {shown}</p>")
+        lines.append(f"<p>{name} = {shown}</p>")
     return "\n".join(lines)
 
 

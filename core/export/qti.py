@@ -166,9 +166,9 @@ def _written_item(question: ExportQuestion, html: dict[str, str], ident: str,
     parts = [(part, mine) for part, mine in parts if mine]
     if not parts:
         return None
-    body = [html[question.statement]]
+    body = [_no_blanks(html[question.statement])]
     for part, mine in parts:
-        body += [_part_heading(part), html[part.statement]]
+        body += [_part_heading(part), _no_blanks(html[part.statement])]
         if len(mine) < len(part.answers):  # its numbers are asked in the other group
             body.append(f"<p><em>Answer here: {', '.join(f'<code>{_escape(a.answer)}</code>' for a in mine)}.</em></p>")
     points = sum((a.points for _, mine in parts for a in mine), Fraction(0))
@@ -295,13 +295,15 @@ def _fill_in_blanks(presentation: etree._Element, processing: etree._Element, en
 
 def _blank_lines(entries: Sequence[AutoEntry], blanks: dict[int, str]) -> str:
     lines = []
+    single = len(entries) == 1 and not entries[0].position
     for entry in entries:
         choices = ""
         if entry.kind == "choice":
             choices = f" (a letter, {choice_labels(entry)[0]} to {choice_labels(entry)[-1]})"
         elif entry.kind == "boolean":
             choices = " (yes or no)"
-        lines.append(f"<p><code>{_no_blanks(_escape(entry.name))}</code>{choices}: [{blanks[id(entry)]}]</p>")
+        name = "Answer" if single else f"<code>{_no_blanks(_escape(entry.name))}</code>"
+        lines.append(f"<p>{name}{choices}: [{blanks[id(entry)]}]</p>")
     return "\n".join(lines)
 
 
