@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from .answers import answers_document
-from .export import export_files
+from .export import FORMATS as EXPORT_FORMATS, export_files
 from .instances import Instance, make_version
 from .registry import Registry
 from .render import pandoc
@@ -63,13 +63,15 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
-        exported = pool.submit(export_files, spec, versions, texts, key)  # moodle, qti, html: core/export/
+        # answers.json, made once: written as it is, and read by the exports (moodle, qti, html: core/export/)
+        answers_text = answers_document(spec, versions) if key and formats & {"json", *EXPORT_FORMATS} else None
+        exported = pool.submit(export_files, spec, versions, texts, key, answers_text)
         figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
                        for path, svg in figures.items()} if latex_figures else {}
         if "md" in formats or "typ" in formats:
             files.update(svg_files)
         if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
-            files["answers.json"] = answers_document(spec, versions).encode()
+            files["answers.json"] = answers_text.encode()
         if "md" in formats:
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
                                spec.instructions.strip())

@@ -21,17 +21,21 @@ KEYED = ("moodle", "qti")
 
 
 def export_files(spec: ProblemSet, versions: Mapping[str, Sequence[Instance]],
-                 texts: Mapping[str, Sequence[ProblemText]], key: bool = True) -> dict[str, bytes]:
+                 texts: Mapping[str, Sequence[ProblemText]], key: bool = True,
+                 answers_text: str | None = None) -> dict[str, bytes]:
     """The files of every export format the spec asks for: name -> bytes.
+    ``answers_text`` is the build's answers.json (made here when not given).
     With ``key=False`` (exams only) only the exam pages are written: the LMS
     files and the practice pages hold the answers."""
     wanted = [f for f in FORMATS if f in spec.formats and (key or f not in KEYED)]
     if not wanted:
         return {}
+    import json
+
     from . import text
     from .model import export_questions
 
-    questions = export_questions(spec, versions, texts)
+    questions = export_questions(spec, versions, texts, json.loads(answers_text) if answers_text else None)
     fragments = text.fragments_of(questions)
     files: dict[str, bytes] = {}
     if "moodle" in wanted or "qti" in wanted:

@@ -4,6 +4,7 @@ blank accepts (``1070625`` and ``1,070,625``; ``3/4`` and ``0.75``)."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -20,24 +21,71 @@ VALUE_DIGITS = 15
 BLANK_DIGITS = (2, 3, 4, 5, 6)
 
 
+#: Digits of the one evaluation of an irrational value that every rounding
+#: of it is made from (genexam.decimals.approx decides the rare near-ties).
+REFERENCE_DIGITS = 40
+
+
 def decimal_text(value: Any, digits: int = VALUE_DIGITS, strip: bool = True) -> str:
     """A number as a plain decimal (no exponent), correctly rounded to
-    ``digits`` significant digits; integers exactly. ``strip=False`` keeps
-    the zeros that show a rounding (2.95 to two digits: ``3.0``)."""
+    ``digits`` significant digits, as genexam.decimals.approx rounds; integers
+    exactly. ``strip=False`` keeps the zeros that show a rounding (2.95 to
+    two digits: ``3.0``)."""
     if isinstance(value, (int, sympy.Integer)) and not isinstance(value, bool):
         return str(int(value))
-    rounded = Decimal(str(approx(value, digits)))
-    text = format(rounded, "f")
+    text = format(_rounded(value, digits), "f")
     if "." in text and strip:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def reference(value: Any) -> tuple[Fraction, bool]:
+    """(value as a Fraction, exact?): exact for rationals, else correctly
+    rounded to REFERENCE_DIGITS digits -- evaluated once per value, as a
+    build writes the same numbers many times (decimals, tolerances, forms)."""
+    if isinstance(value, Fraction):
+        return value, True
+    return _reference(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _reference(value: Any) -> tuple[Fraction, bool]:
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q)), True
+    return Fraction(str(approx(value, REFERENCE_DIGITS))), False
+
+
+def _rounded(value: Any, digits: int) -> Decimal:
+    """``value`` to ``digits`` significant digits: from its reference, half
+    away from zero for exact values; a near-tie of an irrational value goes
+    back to approx at the digits asked."""
+    ref, exact = reference(value)
+    if ref == 0:
+        return Decimal(0)
+    magnitude = abs(ref)
+    exponent = len(str(magnitude.numerator)) - len(str(magnitude.denominator))
+    while Fraction(10) ** exponent > magnitude:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= magnitude:
+        exponent += 1
+    scaled = magnitude * Fraction(10) ** (digits - 1 - exponent)
+    floor = scaled.numerator // scaled.denominator
+    rest = scaled - floor
+    if not exact and abs(rest - Fraction(1, 2)) <= Fraction(10) ** (digits - REFERENCE_DIGITS + 3):
+        return Decimal(str(approx(value, digits)))
+    mantissa = floor + (1 if rest >= Fraction(1, 2) else 0)
+    scale = exponent - (digits - 1)
+    if mantissa == 10 ** digits:  # 9.995 -> 10.0: one more digit before the point
+        mantissa //= 10
+        scale += 1
+    return Decimal(mantissa if ref > 0 else -mantissa).scaleb(scale)
 
 
 def fraction_text(value: Fraction, digits: int = 3) -> str:
     """A tolerance as a short decimal, rounded up so it never narrows."""
     if value == 0:
         return "0"
-    text = decimal_text(sympy.Rational(value.numerator, value.denominator), digits)
+    text = decimal_text(value, digits)
     if Fraction(text) < value:  # rounded down: step up by one unit in the last place
         exponent = Decimal(text).as_tuple().exponent
         text = format(Decimal(text) + Decimal(1).scaleb(exponent), "f")

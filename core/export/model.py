@@ -139,18 +139,16 @@ def absolute_tolerance(entry: AutoEntry, lms: LmsOptions) -> Fraction:
         return Fraction(0)
     if lms.tolerance_kind == "absolute":
         return lms.tolerance
-    magnitude = abs(exact_fraction(entry.value, 30))
+    magnitude = abs(exact_fraction(entry.value))
     return lms.tolerance * magnitude if magnitude else lms.tolerance
 
 
-def exact_fraction(value: Any, digits: int = 30) -> Fraction:
+def exact_fraction(value: Any) -> Fraction:
     """A number as a Fraction: exact for integers and rationals, else its
-    value correctly rounded to ``digits`` significant digits."""
-    if isinstance(value, sympy.Rational):
-        return Fraction(int(value.p), int(value.q))
-    from ..decimals import approx
+    value correctly rounded to 40 significant digits."""
+    from .forms import reference
 
-    return Fraction(str(approx(value, digits)))
+    return reference(value)[0]
 
 
 def _question(version: str, number: int, group: list[tuple[Instance, ProblemText, Mapping[str, Any]]],
