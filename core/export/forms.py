@@ -52,28 +52,32 @@ def reference(value: Any) -> tuple[Fraction, bool]:
 def _reference(value: Any) -> tuple[Fraction, bool]:
     if isinstance(value, sympy.Rational):
         return Fraction(int(value.p), int(value.q)), True
-    return Fraction(str(approx(value, REFERENCE_DIGITS))), False
+    # evalf with 10 digits to spare (its result, a binary float, taken exactly);
+    # a rounding that this cannot decide goes to approx (see _rounded)
+    evaluated = sympy.sympify(value).evalf(REFERENCE_DIGITS + 10)
+    if not evaluated.is_Number or not evaluated.is_real:
+        return Fraction(str(approx(value, REFERENCE_DIGITS))), False  # approx says why it cannot
+    return Fraction(*map(int, sympy.Rational(evaluated).as_numer_denom())), False
 
 
 def _rounded(value: Any, digits: int) -> Decimal:
     """``value`` to ``digits`` significant digits: from its reference, half
     away from zero for exact values; a near-tie of an irrational value goes
-    back to approx at the digits asked."""
+    back to approx at the digits asked. Integer arithmetic throughout."""
     ref, exact = reference(value)
     if ref == 0:
         return Decimal(0)
-    magnitude = abs(ref)
-    exponent = len(str(magnitude.numerator)) - len(str(magnitude.denominator))
-    while Fraction(10) ** exponent > magnitude:
+    n, d = abs(ref.numerator), ref.denominator
+    exponent = len(str(n)) - len(str(d))  # floor(log10(n / d)), or one more
+    if (n * 10 ** -exponent if exponent < 0 else n) < (d * 10 ** exponent if exponent >= 0 else d):
         exponent -= 1
-    while Fraction(10) ** (exponent + 1) <= magnitude:
-        exponent += 1
-    scaled = magnitude * Fraction(10) ** (digits - 1 - exponent)
-    floor = scaled.numerator // scaled.denominator
-    rest = scaled - floor
-    if not exact and abs(rest - Fraction(1, 2)) <= Fraction(10) ** (digits - REFERENCE_DIGITS + 3):
+    shift = digits - 1 - exponent
+    top, bottom = (n * 10 ** shift, d) if shift >= 0 else (n, d * 10 ** -shift)
+    floor, rest = divmod(top, bottom)  # scaled value = floor + rest / bottom
+    twice = 2 * rest
+    if not exact and abs(twice - bottom) * 10 ** (REFERENCE_DIGITS - digits - 3) <= 2 * bottom:
         return Decimal(str(approx(value, digits)))
-    mantissa = floor + (1 if rest >= Fraction(1, 2) else 0)
+    mantissa = floor + (1 if twice >= bottom else 0)
     scale = exponent - (digits - 1)
     if mantissa == 10 ** digits:  # 9.995 -> 10.0: one more digit before the point
         mantissa //= 10
