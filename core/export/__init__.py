@@ -8,6 +8,7 @@ exams2moodle and exams2canvas differ only in their writer.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping, Sequence
 
 from ..instances import Instance
@@ -38,18 +39,20 @@ def export_files(spec: ProblemSet, versions: Mapping[str, Sequence[Instance]],
     questions = export_questions(spec, versions, texts, json.loads(answers_text) if answers_text else None)
     fragments = text.fragments_of(questions)
     files: dict[str, bytes] = {}
-    if "moodle" in wanted or "qti" in wanted:
-        mathjax = text.convert(fragments, "mathjax")
+    with ThreadPoolExecutor(max_workers=2) as pool:  # pandoc's two math outputs at once
+        mathjax = pool.submit(text.convert, fragments, "mathjax") if {"moodle", "qti"} & set(wanted) else None
+        mathml = pool.submit(text.convert, fragments, "mathml") if "html" in wanted else None
+        spec_text = pool.submit(text.spec_html, spec) if {"qti", "html"} & set(wanted) else None
         if "moodle" in wanted:
             from .moodle import FILE_NAME, moodle_xml
 
-            files[FILE_NAME] = moodle_xml(spec, questions, mathjax)
+            files[FILE_NAME] = moodle_xml(spec, questions, mathjax.result())
         if "qti" in wanted:
             from .qti import canvas_zip, zip_name
 
-            files[zip_name(spec)] = canvas_zip(spec, questions, mathjax, text.spec_html(spec))
-    if "html" in wanted:
-        from .html import html_pages
+            files[zip_name(spec)] = canvas_zip(spec, questions, mathjax.result(), spec_text.result())
+        if "html" in wanted:
+            from .html import html_pages
 
-        files.update(html_pages(spec, questions, text.convert(fragments, "mathml"), text.spec_html(spec), key))
+            files.update(html_pages(spec, questions, mathml.result(), spec_text.result(), key))
     return files

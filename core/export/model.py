@@ -193,10 +193,3 @@ def written_answers(part: ExportPart) -> list[GradableAnswer]:
     """The part's answers a person grades: formulas, big-O terms, explanations."""
     return [a for a in part.answers if a.kind not in AUTO_KINDS]
 
-
-def auto_points(question: ExportQuestion) -> Fraction:
-    return sum((e.points for p in question.parts for e in auto_entries(p)), Fraction(0))
-
-
-def written_points(question: ExportQuestion) -> Fraction:
-    return sum((a.points for p in question.parts for a in written_answers(p)), Fraction(0))

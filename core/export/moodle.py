@@ -32,7 +32,7 @@ import base64
 import html as html_module
 import math
 from fractions import Fraction
-from typing import Any, Sequence
+from typing import Callable, Sequence
 
 import sympy
 from lxml import etree
@@ -145,7 +145,7 @@ def _points(value: Fraction) -> str:
     return forms.decimal_text(_rational(value), 6)
 
 
-def _gap_lines(entries: Sequence[AutoEntry], render: Any) -> str:
+def _gap_lines(entries: Sequence[AutoEntry], render: Callable[[AutoEntry], str]) -> str:
     """One line per answer: ``name = gap``, or ``name = (gap, gap, ...)`` for a
     vector or table (entries in reading order)."""
     lines = []
@@ -164,7 +164,7 @@ def _gap_lines(entries: Sequence[AutoEntry], render: Any) -> str:
     return "\n".join(lines)
 
 
-def _nested(value: Any, gaps: dict, position: tuple) -> str:
+def _nested(value: object, gaps: dict, position: tuple) -> str:
     if isinstance(value, list):
         return "(" + ", ".join(_nested(v, gaps, position + (i,)) for i, v in enumerate(value)) + ")"
     if isinstance(value, dict):

@@ -26,6 +26,7 @@ QTI 1.2.1 DTD (no namespace), plus the one element Canvas reads beyond it:
 from __future__ import annotations
 
 import hashlib
+import html as html_module
 import io
 import zipfile
 from fractions import Fraction
@@ -324,9 +325,7 @@ def _solution(part: ExportPart, html: dict[str, str]) -> str:
 
 
 def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text, quote=True)
+    return html_module.escape(text, quote=True)
 
 
 # -- Canvas's quiz settings and the package manifest --------------------------------
