@@ -139,8 +139,10 @@ def absolute_tolerance(entry: AutoEntry, lms: LmsOptions) -> Fraction:
         return Fraction(0)
     if lms.tolerance_kind == "absolute":
         return lms.tolerance
+    # the answer's own (the spec's, or a family's for its inherently approximate values)
+    relative = entry.answer.tolerance if entry.answer.tolerance is not None else lms.tolerance
     magnitude = abs(exact_fraction(entry.value))
-    return lms.tolerance * magnitude if magnitude else lms.tolerance
+    return relative * magnitude if magnitude else relative
 
 
 def exact_fraction(value: Any) -> Fraction:
