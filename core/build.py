@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
 from .answers import answers_document
+from .export import FORMATS as EXPORT_FORMATS, export_files
 from .instances import Instance, make_version
 from .registry import Registry
 from .render import pandoc
@@ -62,12 +63,15 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
         conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+        # answers.json, made once: written as it is, and read by the exports (moodle, qti, html: core/export/)
+        answers_text = answers_document(spec, versions) if key and formats & {"json", *EXPORT_FORMATS} else None
+        exported = pool.submit(export_files, spec, versions, texts, key, answers_text)
         figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
                        for path, svg in figures.items()} if latex_figures else {}
         if "md" in formats or "typ" in formats:
             files.update(svg_files)
         if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
-            files["answers.json"] = answers_document(spec, versions).encode()
+            files["answers.json"] = answers_text.encode()
         if "md" in formats:
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
                                spec.instructions.strip())
@@ -89,6 +93,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                     pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
+        files.update(exported.result())
         if pdfs is not None:
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf

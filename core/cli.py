@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 #: Every verb, in the order `genexam --help` lists them; a first word that is
 #: none of these is a spec path (`genexam SPEC.yaml` builds it).
 VERBS = ("build", "list", "show", "solve", "validate", "grade", "check", "new")
-FORMATS = ("md", "tex", "typ", "pdf", "json")
+FORMATS = ("md", "tex", "typ", "pdf", "json", "moodle", "qti", "html")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -100,6 +100,13 @@ class Family:
         return cls.parts
 
     @classmethod
+    def options_for(cls, solution: Solution, part: str) -> tuple[str, ...]:
+        """The options of a multiple-choice part as printed, in this
+        instance's order (Markdown, the first is option A); ``()`` for a part
+        that is not multiple choice. The LMS exports offer them as choices."""
+        return ()
+
+    @classmethod
     def answer_ids(cls, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
         """Every answer id, in part order (of an instance with ``params``)."""
         seen: dict[str, None] = {}

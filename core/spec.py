@@ -23,9 +23,13 @@ from .registry import Registry
 from .values import parse_number
 from .yamlpos import KeyPath, Located, format_path, load
 
-FORMATS = ("md", "tex", "typ", "pdf", "json")
+FORMATS = ("md", "tex", "typ", "pdf", "json", "moodle", "qti", "html")
+#: What a spec without `formats` builds: the paper formats (the LMS exports are asked for).
+DEFAULT_FORMATS = ("md", "tex", "typ", "pdf", "json")
 ENGINES = ("typst", "latex")
-TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems")
+TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "lms", "problems")
+LMS_KEYS = ("tolerance",)
+TOLERANCE_KINDS = ("relative", "absolute")
 PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues")
 MAX_VERSIONS = VERSIONS.value  # A..ZZ
 #: The spec's text fields that hold a page of text rather than one line.
@@ -57,6 +61,16 @@ class ProblemSpec:
 
 
 @dataclass(frozen=True)
+class LmsOptions:
+    """How the online exports (moodle, qti) grade numbers that are not
+    whole: accepted within ``tolerance`` of the exact value, relative to it
+    (``0.001``: within 0.1 %) or ``absolute``."""
+
+    tolerance: Fraction = Fraction(1, 1000)
+    tolerance_kind: str = "relative"
+
+
+@dataclass(frozen=True)
 class ProblemSet:
     """A whole validated spec."""
 
@@ -70,6 +84,7 @@ class ProblemSet:
     formats: tuple[str, ...]
     engine: str
     problems: tuple[ProblemSpec, ...]
+    lms: LmsOptions = LmsOptions()
 
     @property
     def name(self) -> str:
@@ -141,7 +156,8 @@ class _Checker:
         instructions = self._text(root, ("instructions",))
         seed = self._integer(root, ("seed",), default=0, low=0)
         versions = self._integer(root, ("versions",), default=1, low=1, high=MAX_VERSIONS)
-        formats = self._formats(root.get("formats", list(FORMATS)), ("formats",))
+        formats = self._formats(root.get("formats", list(DEFAULT_FORMATS)), ("formats",))
+        lms = self._lms(root.get("lms", {}), ("lms",))
         engine = root.get("engine", "typst")
         if engine not in ENGINES:
             self.report(("engine",), f"expected {one_of(ENGINES)}, found {engine!r}{did_you_mean(str(engine), ENGINES)}")
@@ -159,7 +175,7 @@ class _Checker:
                         self._check_continues(problems, index)
         return ProblemSet(
             path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
-            seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems),
+            seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems), lms=lms,
         )
 
     # -- pieces ----------------------------------------------------------------
@@ -229,6 +245,34 @@ class _Checker:
                 self.report(path + (index,) if not isinstance(raw, str) else path,
                             f"unknown format {item!r}{did_you_mean(str(item), FORMATS)}; expected {one_of(FORMATS)}")
         return tuple(f for f in FORMATS if f in good)
+
+    def _lms(self, raw: Any, path: KeyPath) -> LmsOptions:
+        """``lms: {tolerance: 0.001}`` (relative), or ``{tolerance: {absolute: 0.01}}``."""
+        if not isinstance(raw, dict):
+            self.report(path, f"expected a mapping such as {{tolerance: 0.001}}, found {_kind(raw)}")
+            return LmsOptions()
+        self._unknown_keys(raw, path, LMS_KEYS)
+        if "tolerance" not in raw:
+            return LmsOptions()
+        value, kind, where = raw["tolerance"], "relative", path + ("tolerance",)
+        if isinstance(value, dict):
+            if len(value) != 1 or next(iter(value)) not in TOLERANCE_KINDS:
+                self.report(where, f"expected a number (relative) or one of {{relative: x}}, {{absolute: x}}, "
+                                   f"found {_kind(value)}")
+                return LmsOptions()
+            kind, value = next(iter(value.items()))
+            where = where + (kind,)
+        try:
+            tolerance = Fraction(parse_number(value))
+        except ValueError as exc:
+            self.report(where, f"tolerance: {exc}")
+            return LmsOptions()
+        if tolerance < 0 or (kind == "relative" and tolerance >= 1):
+            self.report(where, f"a {kind} tolerance is a number from 0" + (" up to (not including) 1, e.g. 0.001 "
+                                                                           "for 0.1 %" if kind == "relative" else " up")
+                        + f", found {value}")
+            return LmsOptions()
+        return LmsOptions(tolerance, kind)
 
     def _problem(self, raw: Any, path: KeyPath, registry: Registry, ids: dict[str, int]) -> ProblemSpec | None:
         if not isinstance(raw, dict):

@@ -410,6 +410,10 @@ class QuestionBank(Family):
                           "letters": LETTERS[:len(options)], "explanation": question.answer}
         return Solution(answers, {"questions": shown})
 
+    @classmethod
+    def options_for(cls, solution: Solution, part: str) -> tuple[str, ...]:
+        return tuple(solution.steps["questions"][part]["options"])
+
     def check(self, p: Mapping[str, Any]) -> dict[str, Any]:
         # Second route: the raw YAML (not the parsed Question objects), and the
         # letter found by looking for the correct text among the printed options.

@@ -26,11 +26,14 @@ SPEC_READER = ("markdown-raw_tex-raw_html-raw_attribute-smart"
                "-tex_math_dollars-tex_math_single_backslash-tex_math_double_backslash")
 
 _TOKEN = "GXFRAGMENTSEPARATOR"
-_SPLIT = re.compile(rf"^{_TOKEN}(\d+)$", re.MULTILINE)
+# HTML wraps the separator paragraph in <p>...</p>.
+_SPLIT = re.compile(rf"^(?:<p>)?{_TOKEN}(\d+)(?:</p>)?$", re.MULTILINE)
 
 
-def convert_many(fragments: Sequence[str], to: str, reader: str = FAMILY_READER) -> list[str]:
-    """Convert each Markdown fragment to ``to`` ('latex' or 'typst') in one pandoc call."""
+def convert_many(fragments: Sequence[str], to: str, reader: str = FAMILY_READER,
+                 options: Sequence[str] = ()) -> list[str]:
+    """Convert each Markdown fragment to ``to`` ('latex', 'typst' or 'html') in one
+    pandoc call; ``options`` are extra writer options (``--mathjax``, ``--mathml``)."""
     if not fragments:
         return []
     unique = list(dict.fromkeys(fragments))  # versions share much text: convert each once
@@ -42,10 +45,10 @@ def convert_many(fragments: Sequence[str], to: str, reader: str = FAMILY_READER)
     # chunk per core, each converted by its own process at the same time.
     chunks = _chunks(numbered, os.cpu_count() or 1)
     if len(chunks) == 1:
-        outputs = [_run_pandoc(chunks[0], to, reader)]
+        outputs = [_run_pandoc(chunks[0], to, reader, options)]
     else:
         with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-            outputs = list(pool.map(lambda chunk: _run_pandoc(chunk, to, reader), chunks))
+            outputs = list(pool.map(lambda chunk: _run_pandoc(chunk, to, reader, options), chunks))
     converted: dict[int, str] = {}
     for output in outputs:
         pieces = _SPLIT.split(output)  # [before, "0", text0, "1", text1, ...]
@@ -100,11 +103,11 @@ def pandoc_path() -> str:
                           "to get the pypandoc-binary wheel that ships it") from None
 
 
-def _run_pandoc(source: str, to: str, reader: str) -> str:
+def _run_pandoc(source: str, to: str, reader: str, options: Sequence[str] = ()) -> str:
     # One process, straight to the binary: pypandoc's convert_text would run
     # `pandoc --version` checks around every call.
     result = subprocess.run(
-        [pandoc_path(), "--from", reader, "--to", to, "--wrap=preserve"],
+        [pandoc_path(), "--from", reader, "--to", to, "--wrap=preserve", *options],
         input=source.encode("utf-8"), capture_output=True, check=False,
     )
     stderr = result.stderr.decode(errors="replace").strip()
