@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Choice, RandInt
 from genexam.family import Family, Part, Solution
 from genexam.params import Bool, Int
@@ -184,14 +185,16 @@ class SeqModelComplexity(Family):
             "working": poly_tex(working),
             # the per-layer training count term by term at the instance's numbers, in poly_tex's order
             "per_layer_values": [int(c * t**m[2] * n**m[3]) for m, c in layer_terms],
-            "ratio_approx": sympy.Float(sympy.Rational(transformer_mults, rnn_mults), 3),
+            "ratio": sympy.Rational(transformer_mults, rnn_mults),
+            "ratio_approx": approx(sympy.Rational(transformer_mults, rnn_mults), 3),
             "ratio_in_tn": sympy.expand(exact["transformer_train_time"] / exact["rnn_train_time"]),
             "t_over_n": sympy.Rational(t, n),
             "n_less_t": n < t,
             # Vaswani et al.'s comparison: only the step that mixes tokens
             "recurrence_mults": recurrence_mults,
             "attention_mults": attention_mults,
-            "mixing_ratio_approx": sympy.Float(sympy.Rational(attention_mults, recurrence_mults), 3),
+            "mixing_ratio": sympy.Rational(attention_mults, recurrence_mults),
+            "mixing_ratio_approx": approx(sympy.Rational(attention_mults, recurrence_mults), 3),
         }
         return Solution(answers, work)
 
