@@ -19,4 +19,5 @@ BUILTIN_PLUGINS = (
     "regularized_objective",
     "question_bank",
     "conv_stack",
+    "transformer_budget",
 )
