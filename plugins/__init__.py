@@ -20,4 +20,5 @@ BUILTIN_PLUGINS = (
     "question_bank",
     "conv_stack",
     "transformer_budget",
+    "init_dropout",
 )
