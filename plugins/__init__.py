@@ -21,4 +21,5 @@ BUILTIN_PLUGINS = (
     "conv_stack",
     "transformer_budget",
     "init_dropout",
+    "sequence_likelihood",
 )
