@@ -139,6 +139,9 @@ class SequenceLikelihood(Family):
             "product": product, "perplexity_approx": approx(perplexity, 4),
             "chars": chars, "bits_per_char_approx": approx(bits_per_char, 4) if chars else None,
             "whole_bits": total_bits.is_Rational,
+            # whether total / T (and total / chars) reduce, so that "= answer" says something new
+            "mean_reduces": total_bits.is_Rational and sympy.gcd(total_bits.p, T) > 1,
+            "bpc_reduces": bool(chars) and total_bits.is_Rational and sympy.gcd(total_bits.p, chars or 1) > 1,
             "nats_tex": [log_tex(n) for n in nats], "bits_tex": [log_tex(n, bits=True) for n in nats],
             "total_nats_tex": log_tex(total_nats), "total_bits_tex": log_tex(total_nats, bits=True),
             "cross_entropy_tex": log_tex(cross_entropy), "cross_entropy_bits_tex": log_tex(cross_entropy, bits=True),
