@@ -152,3 +152,15 @@ def test_agrees_with_torch_on_20_draws():
 def test_agrees_with_torch_on_200_draws():
     transposed = compare_with_torch(range(200))
     assert 10 <= transposed <= 120, "the default draws should sometimes include a transposed convolution"
+
+
+def test_the_shape_diagram_is_deterministic_svg_naming_every_shape():
+    from xml.etree import ElementTree
+
+    p = draw_params(ConvStack, random.Random(3))
+    first, second = (ConvStack().solve(p) for _ in range(2))
+    svg = first.figures["shapes"]
+    assert svg == second.figures["shapes"]
+    texts = [t.text for t in ElementTree.fromstring(svg.split("\n", 1)[1]).iter("{http://www.w3.org/2000/svg}text")]
+    for c, h, w in first.answers["shapes"]:
+        assert f"{c}×{h}×{w}" in texts

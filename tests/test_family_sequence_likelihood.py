@@ -80,3 +80,17 @@ def compare_with_torch(seeds: range) -> None:
 
 def test_agrees_with_torch_on_200_draws():
     compare_with_torch(range(200))
+
+
+def test_the_surprisal_chart_is_deterministic_svg_with_a_bar_per_token():
+    from xml.etree import ElementTree
+
+    p = {"tokens": ["The", " cat", " sat"], "probs": [sympy.Rational(1, 2), sympy.Rational(1, 8), sympy.Rational(1, 3)]}
+    first, second = (SequenceLikelihood().solve(p) for _ in range(2))
+    svg = first.figures["surprisal"]
+    assert svg == second.figures["surprisal"]
+    root = ElementTree.fromstring(svg.split("\n", 1)[1])
+    bars = [r for r in root.iter("{http://www.w3.org/2000/svg}rect") if r.get("fill") != "#ffffff"]
+    assert len(bars) == 3
+    heights = [float(r.get("height")) for r in bars]
+    assert heights[1] == pytest.approx(3 * heights[0], rel=1e-3)  # 3 bits against 1 bit
