@@ -1,10 +1,11 @@
 """Every decimal a key prints is its exact value correctly rounded.
 
 The convention (README, "Writing a family"): a decimal lives in a solution's
-steps under a key ending in ``_approx``, beside the exact value
-under the same key without the suffix (in the same mapping, or among the
-answers); lists pair up element by element, and None means "no decimal
-printed". Here every family's 200 default draws are solved, and each such
+steps under a key ending in ``_approx``, beside the exact value under the same
+key without the suffix (in the same mapping, or among the answers); lists pair
+up element by element, and None means "no decimal printed". Two variants are
+read too: a mapping ``approx`` keyed like its siblings, and a list ``approx``
+beside a list ``value``. Here every family's 200 default draws are solved, and each such
 decimal is compared with the exact value re-rounded independently: mpmath at
 50 digits through ``sympy.lambdify`` (not sympy's evalf, which
 genexam.decimals uses), and exact rational arithmetic for rationals. A
@@ -72,11 +73,15 @@ def decimals_beside_exact(answers: dict, steps: dict) -> Iterator[tuple[str, Any
             for key, value in node.items():
                 # Answer ids are public names (transformer_budget's params_approx is 12 L d^2,
                 # an exact integer): the convention applies to the steps.
-                if in_steps and isinstance(key, str) and key.endswith(SUFFIX):
-                    base = key[: -len(SUFFIX)]
-                    source = node if base in node else answers if base in answers else None
-                    assert source is not None, f"{where}.{key}: no exact value '{base}' beside it"
-                    yield from pair(source[base], value, f"{where}.{key}")
+                if in_steps and key == "approx" and isinstance(value, dict):
+                    for name, printed in value.items():  # {"theta": 1.390, ...} beside theta
+                        assert name in node, f"{where}.approx.{name}: no exact value '{name}' beside it"
+                        yield from pair(node[name], printed, f"{where}.approx.{name}")
+                elif in_steps and key == "approx":
+                    assert "value" in node, f"{where}.approx: no exact 'value' beside it"
+                    yield from pair(node["value"], value, f"{where}.approx")
+                elif in_steps and isinstance(key, str) and key.endswith(SUFFIX):
+                    yield from pair(exact_beside(node, key[: -len(SUFFIX)], where), value, f"{where}.{key}")
                 else:
                     yield from walk(value, f"{where}.{key}", in_steps)
         elif isinstance(node, (list, tuple)):
@@ -84,6 +89,20 @@ def decimals_beside_exact(answers: dict, steps: dict) -> Iterator[tuple[str, Any
                 yield from walk(value, f"{where}[{i}]", in_steps)
         elif isinstance(node, sympy.Float):
             pytest.fail(f"{where} = {node}: a decimal not under a '*{SUFFIX}' key beside its exact value")
+
+    def exact_beside(node: dict, base: str, where: str) -> Any:
+        """The exact value under ``base`` in the same mapping, else among the answers, else the
+        one key there whose name begins with ``base_``."""
+        if base in node:
+            return node[base]
+        if base in answers:
+            return answers[base]
+        for source in (node, answers):  # log_approx beside log_prob; final_approx for final_params
+            starting = [k for k in source if isinstance(k, str) and k.startswith(base + "_")
+                        and not k.endswith(SUFFIX)]
+            if len(starting) == 1:
+                return source[starting[0]]
+        pytest.fail(f"{where}.{base}{SUFFIX}: no exact value '{base}' beside it")
 
     def pair(exact: Any, printed: Any, where: str) -> Iterator[tuple[str, Any, Any]]:
         if printed is None:
@@ -94,6 +113,8 @@ def decimals_beside_exact(answers: dict, steps: dict) -> Iterator[tuple[str, Any
             for i, (e, p) in enumerate(zip(exact_list, printed)):
                 yield from pair(e, p, f"{where}[{i}]")
             return
+        if isinstance(printed, sympy.Rational) and printed == exact:
+            return  # an exact entry kept as it is among the decimals (normalization's output_approx)
         assert isinstance(printed, sympy.Float), f"{where}: {printed!r} is not a sympy Float"
         yield where, exact, printed
 
