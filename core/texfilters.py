@@ -35,7 +35,9 @@ class ExamLatexPrinter(LatexPrinter):
         return re.sub(r"\d{5,}", lambda m: _group(m.group()), super()._print_Rational(expr))
 
 
-_PRINTER = ExamLatexPrinter()
+#: full_prec: a decimal from genexam.decimals.approx prints every digit it was
+#: rounded to ("1.000", not sympy's default "1.0", which hides the precision).
+_PRINTER = ExamLatexPrinter({"full_prec": True})
 
 
 def tex(value: Any) -> str:

@@ -22,4 +22,8 @@ BUILTIN_PLUGINS = (
     "normalization",
     "recurrent_step",
     "beam_search",
+    "conv_stack",
+    "transformer_budget",
+    "init_dropout",
+    "sequence_likelihood",
 )

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Choice, Computed
 from genexam.family import Family, Part, Solution
 from genexam.params import Int, Param, Rat
@@ -161,12 +162,12 @@ class AttentionQuery(Family):
             "scores": [(k[i].T * query)[0] for i in range(m)],
             "copy_query": list(beta * k[a - 1]),
             "copy_weight": big / (big + m - 1),
-            "copy_weight_approx": sympy.Float((big / (big + m - 1)).evalf(30), 4),
+            "copy_weight_approx": approx(big / (big + m - 1), 4),
             "total": total,
             "numerator": list(numerator),
             "weight_numerators": [big if i in selected else 1 for i in range(1, m + 1)],
-            "weights_approx": [sympy.Float(w.evalf(30), 4) for w in weights],
-            "output_approx": [sympy.Float(c.evalf(30), 4) for c in output],
+            "weights_approx": [approx(w, 4) for w in weights],
+            "output_approx": [approx(c, 4) for c in output],
             "standard_keys": p["keys"] is None, "standard_values": p["values"] is None,
         }
         return Solution({"query": list(query), "weights": weights, "output": output,

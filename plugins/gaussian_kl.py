@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Computed
 from genexam.family import Family, Part, Solution
 from genexam.params import Vector
@@ -119,7 +120,7 @@ class GaussianKl(Family):
             "rows": rows,
             "bracket_sum": log_combination_tex(clean(sum((row["bracket"] for row in rows), sympy.Integer(0)))),
             "kl_tex": log_combination_tex(kl),
-            "kl_approx": sympy.Float(sympy.N(kl, 30), 5),
+            "kl_approx": approx(kl, 5),
             "exact_is_rational": kl.is_Rational,
         }
         return Solution({"kl": kl}, steps)

@@ -143,7 +143,7 @@ class OptimizerSteps(Family):
             "irrational": irrational,
             "irrational_steps": [any(not v.is_Rational for v in step) for step in run["params"]],
             "params_approx": [[_approx(v) for v in step] for step in run["params"]],
-            "final_approx": [_approx(v) for v in final],
+            "final_params_approx": [_approx(v) for v in final],
             "loss0": loss(theta0), "final_loss_approx": approx(loss(final), 4),
             "loss_expr": _loss_tex(a, c), "grad_expr": _grad_tex(a, c),
             "bias1": [1 - to_sympy(p["betas"][0]) ** t for t in range(1, p["steps"] + 1)],

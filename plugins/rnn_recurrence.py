@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Choice, Computed, RandInt
 from genexam.family import Family, Part, Solution
 from genexam.params import Rat, Vector
@@ -66,6 +67,15 @@ def memory_kind(b: sympy.Rational) -> str:
     return "decaying" if abs(b) < 1 else "growing"
 
 
+def nearest_level(z: Any) -> sympy.Rational:
+    """Which of 0, 1/2 and 1 sigma(z) is nearest to: 1/2 while 1/4 < sigma(z) < 3/4,
+    that is |z| < ln 3 (never equal for a rational z, as ln 3 is irrational)."""
+    z = sympy.Rational(z)
+    if abs(z) < sympy.log(3):
+        return sympy.Rational(1, 2)
+    return sympy.Integer(1) if z > 0 else sympy.Integer(0)
+
+
 class RnnRecurrence(Family):
     name = "rnn_recurrence"
     title = "Unrolling a scalar linear RNN"
@@ -108,7 +118,7 @@ class RnnRecurrence(Family):
         ordered = [(weights[i - 1], f"x_{{{i}}}") for i in range(length, 0, -1)] + [(b**length, "h_{0}")]
         inputs_only = [(b ** (length - i), f"x_{{{i}}}") for i in range(length, 0, -1)]
         # y's size in words: a decimal when it says something, else its distance from 0 or 1.
-        approx = sympy.Float(y.evalf(30), 4) if abs(z) <= 8 else None
+        y_approx = approx(y, 4) if abs(z) <= 8 else None
         steps = {
             "T": length,
             "rows": rows,
@@ -119,7 +129,9 @@ class RnnRecurrence(Family):
             "weights": weights,
             "b_T": b**length,
             "z": z,
-            "y_approx": approx,
+            "y_approx": y_approx,
+            "near": nearest_level(z),
+            "ln3": sympy.log(3), "ln3_approx": approx(sympy.log(3), 4),
             "a_positive": a > 0,
         }
         return Solution(answers, steps)

@@ -18,6 +18,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Choice, RandInt
 from genexam.family import Family, Part, Solution
 from genexam.params import Bool, Int
@@ -120,7 +121,7 @@ class SeqModelComplexity(Family):
         Part("a", ("rnn_train_time", "rnn_train_space", "rnn_test_time", "rnn_test_space"), space="6cm"),
         Part("b", ("transformer_train_time", "transformer_train_space", "transformer_test_time",
                    "transformer_test_space"), space="8cm"),
-        Part("c", ("rnn_mults", "transformer_mults", "cheaper"), space="6cm"),
+        Part("c", ("rnn_mults", "transformer_mults", "recurrence_mults", "attention_mults", "cheaper"), space="7cm"),
     )
     answer_kinds = {**{answer: "big_o" for answer in ANSWER_IDS}, "cheaper": "word"}
 
@@ -166,12 +167,17 @@ class SeqModelComplexity(Family):
         transformer_mults = int(exact["transformer_train_time"].subs(at))
         answers["rnn_mults"] = rnn_mults
         answers["transformer_mults"] = transformer_mults
-        # fewer multiplications wins; a tie goes to the RNN
-        answers["cheaper"] = "transformer" if transformer_mults < rnn_mults else "rnn"
 
+        # Vaswani et al.'s comparison: only the step that mixes tokens, the
+        # recurrence W_hh h against attention (scores, softmax, weighted sum).
+        # The whole pass always favours the RNN; this depends on t against n.
         t, n = p["t"], p["n"]
         attention_mults = int((L * sum(train_rows[k][0] for k in ("scores", "softmax", "weighted"))).subs(at))
         recurrence_mults = int((L * T * N**2).subs(at))
+        answers["recurrence_mults"] = recurrence_mults
+        answers["attention_mults"] = attention_mults
+        # fewer multiplications wins; a tie goes to the RNN
+        answers["cheaper"] = "transformer" if attention_mults < recurrence_mults else "rnn"
         layer_terms = sympy.Poly(sympy.expand(per_layer_train), L, I, T, N).terms(order="grlex")
         work = {
             "exact_counts": exact,
@@ -185,14 +191,16 @@ class SeqModelComplexity(Family):
             "working": poly_tex(working),
             # the per-layer training count term by term at the instance's numbers, in poly_tex's order
             "per_layer_values": [int(c * t**m[2] * n**m[3]) for m, c in layer_terms],
-            "ratio_approx": sympy.Float(sympy.Rational(transformer_mults, rnn_mults), 3),
+            "ratio": sympy.Rational(transformer_mults, rnn_mults),
+            "ratio_approx": approx(sympy.Rational(transformer_mults, rnn_mults), 3),
             "ratio_in_tn": sympy.expand(exact["transformer_train_time"] / exact["rnn_train_time"]),
             "t_over_n": sympy.Rational(t, n),
             "n_less_t": n < t,
             # Vaswani et al.'s comparison: only the step that mixes tokens
             "recurrence_mults": recurrence_mults,
             "attention_mults": attention_mults,
-            "mixing_ratio_approx": sympy.Float(sympy.Rational(attention_mults, recurrence_mults), 3),
+            "mixing_ratio": sympy.Rational(attention_mults, recurrence_mults),
+            "mixing_ratio_approx": approx(sympy.Rational(attention_mults, recurrence_mults), 3),
         }
         return Solution(answers, work)
 
@@ -205,7 +213,14 @@ class SeqModelComplexity(Family):
         transformer_train(transformer, t, n, layers, f)
         answers["rnn_mults"] = rnn.mults
         answers["transformer_mults"] = transformer.mults
-        answers["cheaper"] = min((rnn.mults, 0, "rnn"), (transformer.mults, 1, "transformer"))[2]
+        recurrence, attention = Machine(), Machine()
+        for _ in range(layers):
+            for _ in range(t):
+                recurrence.product((n, n), (n, 1))  # W_hh h_{s-1}
+            attention_mixing(attention, t, n)
+        answers["recurrence_mults"] = recurrence.mults
+        answers["attention_mults"] = attention.mults
+        answers["cheaper"] = min((recurrence.mults, 0, "rnn"), (attention.mults, 1, "transformer"))[2]
         return answers
 
 
@@ -246,6 +261,13 @@ class Machine:
 
 def transpose(a: tuple[int, int]) -> tuple[int, int]:
     return (a[1], a[0])
+
+
+def attention_mixing(m: Machine, t: int, n: int) -> None:
+    """The token-mixing step of one layer on t tokens: S = Q K^T, softmax, A V."""
+    q = k = v = (t, n)
+    a = m.elementwise(m.matmul(q, transpose(k)), SOFTMAX_PER_SCORE)
+    m.matmul(a, v)
 
 
 def rnn_train(m: Machine, t: int, n: int, layers: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import sympy
 
 from genexam import hookimpl
+from genexam.decimals import approx
 from genexam.distributions import Computed
 from genexam.family import Family, Part, Solution
 from genexam.params import Vector
@@ -79,7 +80,9 @@ class SoftmaxLogistic(Family):
         answers = {"w": list(w), "p_y0": p_y0, "p_y1": 1 / (1 + sympy.exp(z))}
         steps = {
             "s0": (w0.T * x)[0], "s1": (w1.T * x)[0], "z": z,
-            "p_y0_approx": sympy.Float(p_y0.evalf(30), 4), "p_y1_approx": sympy.Float((1 - p_y0).evalf(30), 4),
+            # Each probability rounded from its own exact value: 1 - p_y0 evaluated at a
+            # fixed precision loses every digit once p_y0 is within 1e-30 of 1.
+            "p_y0_approx": approx(p_y0, 4), "p_y1_approx": approx(answers["p_y1"], 4),
         }
         return Solution(answers, steps)
 

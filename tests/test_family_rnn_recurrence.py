@@ -71,3 +71,21 @@ def test_impossible_parameters_give_a_clear_message():
         assert run.code != 0
         assert words in run.stderr, run.stderr
         assert "Traceback" not in run.stderr
+
+
+def test_part_c_says_which_of_0_half_1_y_is_near_by_the_stated_rule():
+    """|k h_T| < ln 3 (1/4 < y < 3/4): near 1/2; beyond it near 0 or 1 -- issue 11's
+    k = 7 instance (y = 0.9991) must say 1, not merely "not saturated"."""
+    import math
+
+    from genexam.plugins.rnn_recurrence import nearest_level
+
+    run = run_genexam("show", "rnn_recurrence", "--set", "a=1", "--set", "b=0", "--set", "h0=0",
+                      "--set", "xs=[1]", "--set", "k=7")
+    assert run.code == 0, run.stderr
+    assert "0.9991" in run.stdout and r"**$y$ is close to $1$**" in run.stdout
+    assert r"\ln 3 \approx 1.099" in run.stdout
+    for z in [sympy.Rational(n, 8) for n in range(-80, 81)]:
+        y = 1 / (1 + math.exp(-float(z)))
+        nearest = min((0, 0.5, 1), key=lambda level: abs(y - level))
+        assert nearest_level(z) == sympy.nsimplify(nearest), z
