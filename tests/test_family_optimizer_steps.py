@@ -174,7 +174,7 @@ def compare_with_torch(seeds):
                     assert close(exact, value), (seed, p, key, t, exact, value)
         # the printed decimals are torch's values to the digits shown
         solution = OptimizerSteps().solve(p)
-        for printed, value in zip(solution.steps["final_approx"], ours["params"][-1]):
+        for printed, value in zip(solution.steps["final_params_approx"], ours["params"][-1]):
             if not printed.is_Rational:
                 last = 10.0 ** (sympy.floor(sympy.log(abs(printed), 10)) - 3)
                 assert abs(float(str(printed)) - value) <= last / 2 * (1 + 1e-9), (seed, printed, value)
