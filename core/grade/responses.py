@@ -48,6 +48,14 @@ class Response:
     line: int
 
 
+def roster_versions(document: Mapping[str, Any]) -> dict[str, str]:
+    """student id -> the version label (in answers.json's ``versions``) of
+    their copy, from the roster a build recorded; empty without a roster."""
+    roster = document.get("roster") or {}
+    return {str(s["id"]): str(s.get("instance") or s.get("version"))
+            for s in roster.get("students", []) if isinstance(s, dict) and "id" in s}
+
+
 def build_digest(document: Mapping[str, Any]) -> str:
     """A short digest of a build's answers: responses made for one build are
     refused against another's answers.json."""
@@ -72,7 +80,7 @@ def template(document: Mapping[str, Any]) -> str:
     writer.writerow(["id", "version", *(c.column for c in cols)])
     writer.writerow([f"# genexam responses, build {build_digest(document)}",
                      "version label (A, B, ...)", *(_help(c) for c in cols)])
-    for student, version in (document.get("students") or {}).items():
+    for student, version in roster_versions(document).items():
         writer.writerow([student, version, *([""] * len(cols))])
     return out.getvalue()
 
@@ -112,7 +120,7 @@ def read_responses(path: Path, document: Mapping[str, Any]) -> list[Response]:
     answers = gradable_answers(document)
     known = {a.column for a in answers}
     versions = {v["version"] for v in document["versions"]}
-    roster: Mapping[str, str] = document.get("students") or {}
+    roster = roster_versions(document)
     if "id" not in header:
         report(1, 1, "no 'id' column; the first row names the columns: id, version, then the answers")
     if "version" not in header and not roster:
