@@ -38,9 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GenexamError as exc:
         print(f"genexam: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("genexam: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM during a build (genexam.processes)
+        from .output import interrupted_message
+
+        message, code = interrupted_message(exc)
+        print(f"genexam: {message}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # `genexam list | head`: the reader left; not an error
         import os
 
@@ -147,6 +150,9 @@ def _run_build(args: argparse.Namespace) -> int:
     from .registry import build_registry
     from .spec import MAX_VERSIONS, read_spec
 
+    from .processes import install_signal_handlers
+
+    install_signal_handlers()  # SIGINT/SIGTERM end pandoc, TeX and Typst workers with genexam
     start = time.perf_counter()
     registry = build_registry()
     spec = read_spec(args.spec, registry)
@@ -164,7 +170,9 @@ def _run_build(args: argparse.Namespace) -> int:
     if args.engine:
         changes["engine"] = args.engine
     spec = dataclasses.replace(spec, **changes)
-    out_dir = args.output or Path("out") / spec.name
+    from .output import default_output_dir
+
+    out_dir = args.output or default_output_dir(spec.name)
     result = build(spec, registry, out_dir, key=not args.no_key)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
