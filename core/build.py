@@ -109,7 +109,7 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
         pdfs = None
         pdf_files: dict[str, bytes] = {}
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
-            table, spec_text = conversions[fmt]()
+            table, spec_text, origins = conversions[fmt]()
             docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
@@ -119,7 +119,7 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
                 if fmt == "typ":
-                    pdfs = pool.submit(typst_pdfs, typst_pool, docs, timestamp, svg_files)
+                    pdfs = pool.submit(typst_pdfs, typst_pool, docs, timestamp, svg_files, origins)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
         if pdfs is not None:
@@ -138,11 +138,12 @@ def require_tools(spec: ProblemSet) -> None:
 
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, versions: dict[str, list[Instance]],
              texts: dict[str, list[ProblemText]], fmt: str,
-             made_figures: set[str]) -> Callable[[], tuple[dict[str, str], SpecText]]:
+             made_figures: set[str]) -> Callable[[], tuple[dict[str, str], SpecText, dict[str, str]]]:
     """Start converting every fragment, and the spec's own text, to ``fmt``;
     the returned function waits for the results (in the caller's thread, so
-    no pool worker ever waits on another) and checks that no text refers to a
-    file the build did not make."""
+    no pool worker ever waits on another), checks that no text refers to a
+    file the build did not make, and returns the conversions, the spec's text
+    and where each converted text comes from."""
     fragments: list[str] = []
     sources: list[str] = []
     for label, problems in texts.items():
@@ -159,13 +160,16 @@ def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, versions: dict[str, lis
     body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt], pandoc.FAMILY_READER, sources)
     head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER, spec_sources)
 
-    def collect() -> tuple[dict[str, str], SpecText]:
+    def collect() -> tuple[dict[str, str], SpecText, dict[str, str]]:
         converted = body.result()
         spec_text = head.result()
         check_references(fmt, [*converted, *spec_text], [*sources, *spec_sources], made_figures)
         if fmt == "tex":
             converted = [_latex_figure(text) for text in converted]
-        return dict(zip(fragments, converted)), SpecText(*spec_text)
+        origins: dict[str, str] = {}
+        for text, source in zip([*spec_text, *converted], [*spec_sources, *sources]):
+            origins.setdefault(text, source)
+        return dict(zip(fragments, converted)), SpecText(*spec_text), origins
 
     return collect
 

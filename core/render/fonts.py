@@ -16,6 +16,7 @@ the build, named with the Debian package whose fonts cover it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import unicodedata
@@ -35,6 +36,9 @@ _PACKAGES = (
 
 #: Preferred font files when several cover a character (serif to match the text).
 _PREFERENCE = ("NotoSerifCJK", "NotoSansCJK", "NotoColorEmoji", "Noto", "DejaVuSans")
+
+_NO_GLYPH = "\U0010FFFD"
+_GLYPH = re.compile(rb'<use xlink:href="#([^"]+)"')
 
 _covered: dict[tuple[str, tuple[str, ...]], bool] = {}  # (char, font folders) -> drawn?
 
@@ -63,19 +67,21 @@ def font_dirs_for(pool: TypstPool, sources: Mapping[str, str]) -> tuple[str, ...
 
 
 def _missing(pool: TypstPool, chars: Sequence[str], dirs: tuple[str, ...]) -> list[str]:
-    """The characters no font draws: each is put on its own page of an SVG
-    probe, and a page without a glyph (``<use``) is blank."""
+    """The characters no font draws. Each is put on its own page of an SVG
+    probe, after a page with a character no font has (U+10FFFD, private use):
+    Typst draws that one as the text font's "missing glyph" box, so a page
+    showing only that glyph, or none, is a character without a font."""
     unknown = [c for c in chars if (c, dirs) not in _covered]
     if unknown:
-        pages = "#pagebreak()\n".join(f'#"{c}"\n' for c in unknown)
+        pages = "#pagebreak()\n".join(f'#"{c}"\n' for c in [_NO_GLYPH, *unknown])
         probe = ('#set page(width: auto, height: auto, margin: 1pt)\n'
                  '#set text(font: "New Computer Modern")\n' + pages)
         (result,) = pool.compile([TypstJob("a font check", probe, format="svg")], 0, font_dirs=dirs)
-        if len(result.pages) != len(unknown):
-            raise GenexamError(f"the font check drew {len(result.pages)} pages for {len(unknown)} characters; "
-                               "this is a bug in genexam")
-        for c, page in zip(unknown, result.pages):
-            _covered[(c, dirs)] = b"<use" in page
+        glyphs = [set(_GLYPH.findall(page)) for page in result.pages]
+        if len(glyphs) != len(unknown) + 1 or len(glyphs[0]) != 1:
+            raise GenexamError("the font check did not draw one page per character; this is a bug in genexam")
+        for c, drawn in zip(unknown, glyphs[1:]):
+            _covered[(c, dirs)] = bool(drawn - glyphs[0])
     return [c for c in chars if not _covered[(c, dirs)]]
 
 

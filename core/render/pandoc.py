@@ -99,7 +99,7 @@ def _split(outputs: Sequence[str], marker: str, count: int, to: str) -> list[str
 
 
 def _describe(texts: Sequence[str], origin: dict[str, str], most: int = 4) -> str:
-    names = list(dict.fromkeys(origin[t] for t in texts))
+    names = list(dict.fromkeys(origin[t] for t in texts if t.strip()))
     if len(names) <= most:
         return ", ".join(names)
     return f"{len(names)} texts ({', '.join(names[:most])}, ...)"

@@ -13,7 +13,7 @@ from typing import Mapping
 
 from .. import processes
 from ..errors import EngineMissingError, GenexamError, RenderError
-from .workers import TypstFailed, TypstJob, TypstPool, TypstResult
+from .workers import TypstCrashed, TypstFailed, TypstJob, TypstPool, TypstResult
 
 __all__ = ["TypstResult", "pdf_timestamp", "typst_pdfs", "figure_pdfs", "latex_pdf", "require_latex"]
 
@@ -45,22 +45,45 @@ def pdf_timestamp(date_text: str) -> int:
 
 
 def typst_pdfs(pool: TypstPool, sources: Mapping[str, str], timestamp: int,
-               files: Mapping[str, bytes] | None = None) -> dict[str, TypstResult]:
+               files: Mapping[str, bytes] | None = None,
+               texts: Mapping[str, str] | None = None) -> dict[str, TypstResult]:
     """Compile many Typst documents (name -> source) to PDF in ``pool``'s
     worker processes. ``files`` (path -> bytes) are all the documents may read,
     such as figures; fonts are Typst's bundled ones plus installed fonts for
-    characters those lack (:mod:`genexam.render.fonts`)."""
+    characters those lack (:mod:`genexam.render.fonts`). ``texts`` (Typst
+    text -> where it comes from) lets a crash name the text at fault."""
     from .fonts import font_dirs_for
 
     font_dirs = font_dirs_for(pool, sources)
     jobs = [TypstJob(name, source) for name, source in sources.items()]
     try:
         results = pool.compile(jobs, timestamp, files, font_dirs)
+    except TypstCrashed as exc:
+        culprit = _crashing_text(pool, sources[exc.document], texts or {}, timestamp, files)
+        if culprit:
+            raise RenderError(f"{exc}\nThe text at fault: {culprit}.") from None
+        raise
     except TypstFailed as exc:
         raise RenderError(f"{exc}\nThe {exc.document}.typ file (--format typ) shows the source; when the text "
                           "at fault is your spec's or bank's, change it, else this is a bug in genexam's "
                           "family templates or layout.") from None
     return dict(zip(sources, results))
+
+
+def _crashing_text(pool: TypstPool, document: str, texts: Mapping[str, str], timestamp: int,
+                   files: Mapping[str, bytes] | None) -> str | None:
+    """Where the text comes from that crashes Typst (or runs past its
+    time-out) on its own, among the texts ``document`` shows; None if none does."""
+    for text, origin in texts.items():
+        if not text.strip() or text not in document:
+            continue
+        try:
+            pool.compile([TypstJob(origin, text)], timestamp, files)
+        except TypstCrashed:
+            return origin
+        except RenderError:
+            continue
+    return None
 
 
 def figure_pdfs(pool: TypstPool, figures: Mapping[str, str], timestamp: int) -> dict[str, bytes]:

@@ -64,6 +64,14 @@ class TypstFailed(RenderError):
         self.message = message
 
 
+class TypstCrashed(RenderError):
+    """A worker died or ran past its time-out on a document."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.document = name
+
+
 def memory_limit_bytes() -> int | None:
     text = os.environ.get("GENEXAM_TYPST_MEMORY_MB", "").strip()
     megabytes = int(text) if text.isdigit() and 0 < len(text) < 8 else DEFAULT_MEMORY_MB
@@ -252,11 +260,11 @@ class TypstPool:
                         results[index] = self._result(reply, jobs[index])
                         continue
                 if worker.replies in ready:
-                    raise RenderError(f"{name}: Typst crashed compiling it ({_exit_reason(worker.process.wait())}); "
+                    raise TypstCrashed(name, f"{name}: Typst crashed compiling it ({_exit_reason(worker.process.wait())}); "
                                       "the text it shows is too deeply nested or too large for Typst: "
                                       "simplify it (the .typ file shows the source)")
                 if time.monotonic() - started > timeout:
-                    raise RenderError(f"{name}: Typst ran past its time-out of {timeout:g} s compiling it and was "
+                    raise TypstCrashed(name, f"{name}: Typst ran past its time-out of {timeout:g} s compiling it and was "
                                       "stopped; the text it shows is too deeply nested or too large: simplify it "
                                       "(the .typ file shows the source)")
         return [r for r in results if r is not None]
