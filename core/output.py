@@ -90,7 +90,8 @@ def default_output_dir(spec_name: str) -> Path:
 def check_output_dir(out_dir: Path) -> None:
     """Refuse targets genexam must not replace, before any work: a symbolic
     link, the working folder or one holding it, '.'/'..' names, a file, or a
-    non-empty folder genexam did not make."""
+    non-empty folder genexam did not make. Remembers the target, for the
+    message after an interrupt."""
     out_dir = Path(out_dir)
     shown = f"-o {out_dir}"
     if out_dir.is_symlink():
@@ -111,13 +112,13 @@ def check_output_dir(out_dir: Path) -> None:
     if out_dir.is_dir() and not _is_ours(out_dir) and any(out_dir.iterdir()):
         raise GenexamError(f"{shown}: the directory exists and was not made by genexam; "
                            "choose a new or empty directory so nothing of yours is replaced")
+    state.target, state.existed, state.swapped = out_dir, out_dir.is_dir(), False
 
 
 def write_atomically(out_dir: Path, files: Mapping[str, bytes]) -> None:
     """Replace ``out_dir`` with exactly ``files`` (name -> bytes)."""
     out_dir = Path(out_dir)
     check_output_dir(out_dir)
-    state.target, state.existed, state.swapped = out_dir, out_dir.is_dir(), False
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

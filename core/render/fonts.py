@@ -47,7 +47,7 @@ def printed_characters(sources: Iterable[str]) -> list[str]:
     """The characters of the sources that need a glyph beyond ASCII: not
     spaces, controls or format characters (those print nothing)."""
     chars = {c for source in sources for c in set(source) if ord(c) > 0x7E}
-    return sorted(c for c in chars if unicodedata.category(c)[0] not in "ZC")
+    return sorted(c for c in chars if unicodedata.category(c)[0] != "Z" and unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def font_dirs_for(pool: TypstPool, sources: Mapping[str, str]) -> tuple[str, ...]:
