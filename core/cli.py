@@ -153,6 +153,10 @@ def _run_build(args: argparse.Namespace) -> int:
     from .processes import install_signal_handlers
 
     install_signal_handlers()  # SIGINT/SIGTERM end pandoc, TeX and Typst workers with genexam
+    if args.output is not None:  # a target genexam must not replace is refused before any work
+        from .output import check_output_dir
+
+        check_output_dir(args.output)
     start = time.perf_counter()
     registry = build_registry()
     spec = read_spec(args.spec, registry)
