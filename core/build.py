@@ -9,14 +9,16 @@ ended with genexam (:mod:`genexam.processes`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Iterator, Sequence, TextIO
 
+from . import processes
 from .answers import answers_document
 from .instances import Instance, make_version
 from .registry import Registry
@@ -93,9 +95,9 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
     # pandoc runs in its own processes; meanwhile this thread writes the
     # Markdown and JSON, and then lays out one format while Typst compiles
     # the other's PDFs in its workers.
-    with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool, _ended_on_error(typst_pool):
         conversions = {fmt: _convert(pool, spec, versions, texts, fmt, made_figures) for fmt in wanted}
-        figure_pdf_files = pool.submit(figure_pdfs, typst_pool, figures, timestamp) \
+        figure_pdf_files = pool.submit(figure_pdfs, figures, timestamp, pool=typst_pool) \
             if latex_figures and figures else None
         if "md" in formats or "typ" in formats:
             files.update(svg_files)
@@ -119,7 +121,7 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
                 if fmt == "typ":
-                    pdfs = pool.submit(typst_pdfs, typst_pool, docs, timestamp, svg_files, origins)
+                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files, origins, pool=typst_pool)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
         if pdfs is not None:
@@ -127,6 +129,21 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
                 files[f"{name}.pdf"] = result.pdf
                 warnings += [f"{name}.{pdf_source}: {w}" for w in result.warnings]
     return files, warnings
+
+
+@contextlib.contextmanager
+def _ended_on_error(typst_pool: TypstPool) -> Iterator[None]:
+    """Inside the thread pool: on an error, end what its threads wait on
+    before the pool waits for them; on an interrupt, every child of genexam
+    (even when its signal handlers are not installed, as in a library call)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        processes.stop_all()
+        raise
+    except BaseException:
+        typst_pool.close()
+        raise
 
 
 def require_tools(spec: ProblemSet) -> None:

@@ -29,7 +29,7 @@ from .errors import GenexamError, RenderError
 #: second, latexmk a document in a few seconds, Typst a document in ~50 ms.
 DEFAULT_TIMEOUTS = {"pandoc": 60.0, "latex": 300.0, "typst": 120.0}
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the signal handler may run while the main thread holds it
 _groups: set[int] = set()  # process-group ids (= the leader's pid) still running
 _dirs: set[str] = set()
 _closers: dict[int, Callable[[], None]] = {}

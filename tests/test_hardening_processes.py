@@ -135,6 +135,29 @@ def test_a_typst_segfault_becomes_an_error_and_the_pool_goes_on():
         assert [r.pdf[:4] for r in results] == [b"%PDF"] * 5
 
 
+def test_a_typst_document_past_the_memory_cap_is_an_error(monkeypatch):
+    from genexam.render.workers import TypstCrashed, TypstFailed, TypstJob, TypstPool
+
+    monkeypatch.setenv("GENEXAM_TYPST_MEMORY_MB", "600")
+    with TypstPool(1) as pool:
+        with pytest.raises((TypstCrashed, TypstFailed), match="exam-A"):
+            pool.compile([TypstJob("exam-A", "#let a = range(200000000).map(i => str(i))\n#a.len()")], 0)
+        (result,) = pool.compile([TypstJob("exam-B", "Hello")], 0)
+        assert result.pdf.startswith(b"%PDF")
+
+
+def test_a_typst_error_names_the_text_on_its_line_not_a_template_bug():
+    from genexam.errors import RenderError
+    from genexam.render.pdf import typst_pdfs
+
+    texts = {"Fine text.": "the spec's title", "#broken(": "version A, question 2 (question_bank), part a"}
+    with pytest.raises(RenderError) as caught:
+        typst_pdfs({"key-A": "= Fine text.\n\n#broken(\n"}, 0, texts=texts)
+    said = str(caught.value)
+    assert "line 3 of key-A.typ" in said and "The text at fault: version A, question 2 (question_bank), part a" in said
+    assert "bug" not in said
+
+
 def test_many_documents_with_their_own_in_memory_files():
     # The API per-student copies build on: shared files once per worker, each
     # document's own files (a QR code) beside them.

@@ -15,7 +15,7 @@ from .. import processes
 from ..errors import EngineMissingError, GenexamError, RenderError
 from .workers import TypstCrashed, TypstFailed, TypstJob, TypstPool, TypstResult
 
-__all__ = ["TypstResult", "pdf_timestamp", "typst_pdfs", "figure_pdfs", "latex_pdf", "require_latex"]
+__all__ = ["TypstResult", "pdf_timestamp", "typst_pdfs", "figure_pdfs", "svg_to_pdf", "latex_pdf", "require_latex"]
 
 #: What a LaTeX log says while cross-references or point totals are still settling.
 RERUN = "Rerun to get"
@@ -44,14 +44,17 @@ def pdf_timestamp(date_text: str) -> int:
     return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())
 
 
-def typst_pdfs(pool: TypstPool, sources: Mapping[str, str], timestamp: int,
-               files: Mapping[str, bytes] | None = None,
-               texts: Mapping[str, str] | None = None) -> dict[str, TypstResult]:
+def typst_pdfs(sources: Mapping[str, str], timestamp: int, files: Mapping[str, bytes] | None = None,
+               texts: Mapping[str, str] | None = None, *, pool: TypstPool | None = None) -> dict[str, TypstResult]:
     """Compile many Typst documents (name -> source) to PDF in ``pool``'s
     worker processes. ``files`` (path -> bytes) are all the documents may read,
     such as figures; fonts are Typst's bundled ones plus installed fonts for
     characters those lack (:mod:`genexam.render.fonts`). ``texts`` (Typst
-    text -> where it comes from) lets a crash name the text at fault."""
+    text -> where it comes from) lets a crash name the text at fault.
+    Without ``pool``, a pool is started for this call."""
+    if pool is None:
+        with TypstPool(min(len(sources), os.cpu_count() or 1)) as own:
+            return typst_pdfs(sources, timestamp, files, texts, pool=own)
     from .fonts import font_dirs_for
 
     font_dirs = font_dirs_for(pool, sources)
@@ -64,10 +67,27 @@ def typst_pdfs(pool: TypstPool, sources: Mapping[str, str], timestamp: int,
             raise RenderError(f"{exc}\nThe text at fault: {culprit}.") from None
         raise
     except TypstFailed as exc:
+        culprit = _text_at_line(sources[exc.document], exc.line, texts or {})
+        if culprit:
+            raise RenderError(f"{exc}\nThe text at fault: {culprit}; change it.") from None
         raise RenderError(f"{exc}\nThe {exc.document}.typ file (--format typ) shows the source; when the text "
                           "at fault is your spec's or bank's, change it, else this is a bug in genexam's "
                           "family templates or layout.") from None
     return dict(zip(sources, results))
+
+
+def svg_to_pdf(svg: str, timestamp: int, *, pool: TypstPool | None = None) -> bytes:
+    """One figure's SVG as a one-page PDF (see :func:`figure_pdfs`)."""
+    return figure_pdfs({"figure.svg": svg}, timestamp, pool=pool)["figure.svg"]
+
+
+def _text_at_line(document: str, line: int | None, texts: Mapping[str, str]) -> str | None:
+    """Where the text comes from that holds ``line`` of ``document``, if one does."""
+    lines = document.splitlines()
+    if not line or line > len(lines) or not lines[line - 1].strip():
+        return None
+    wanted = lines[line - 1].strip()
+    return next((origin for text, origin in texts.items() if wanted in text and text in document), None)
 
 
 def _crashing_text(pool: TypstPool, document: str, texts: Mapping[str, str], timestamp: int,
@@ -86,9 +106,12 @@ def _crashing_text(pool: TypstPool, document: str, texts: Mapping[str, str], tim
     return None
 
 
-def figure_pdfs(pool: TypstPool, figures: Mapping[str, str], timestamp: int) -> dict[str, bytes]:
+def figure_pdfs(figures: Mapping[str, str], timestamp: int, *, pool: TypstPool | None = None) -> dict[str, bytes]:
     """Each figure's SVG (path -> SVG) as a one-page PDF of the same size, for
     LaTeX (which cannot read SVG without Inkscape); Typst draws them."""
+    if pool is None:
+        with TypstPool(1) as own:
+            return figure_pdfs(figures, timestamp, pool=own)
     page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg")\n'
     jobs = [TypstJob(f"the figure {path}", page, {"figure.svg": svg.encode("utf-8")}) for path, svg in figures.items()]
     results = pool.compile(jobs, timestamp)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -57,11 +58,13 @@ class TypstResult:
 class TypstFailed(RenderError):
     """Typst reported an error in a document (its source is at fault)."""
 
-    def __init__(self, name: str, message: str, hints: Sequence[str]):
+    def __init__(self, name: str, message: str, hints: Sequence[str], line: int | None = None):
         super().__init__(f"Typst could not compile {name}: {message}"
+                         + (f" (line {line} of {name}.typ)" if line else "")
                          + "".join(f"\n  hint: {h}" for h in hints))
         self.document = name
         self.message = message
+        self.line = line  # in the document's source, when Typst says
 
 
 class TypstCrashed(RenderError):
@@ -111,10 +114,12 @@ def _worker_main(requests: Connection, replies: Connection, root: str, memory: i
             output, warnings = compiler(font_dirs).compile_with_warnings(
                 project, format=fmt, timestamp=timestamp)
         except typst.TypstError as exc:
-            replies.send(("error", index, str(getattr(exc, "message", exc)), list(getattr(exc, "hints", []) or [])))
+            at = re.search(r"main\.typ:(\d+):", str(getattr(exc, "diagnostic", "") or ""))
+            replies.send(("error", index, str(getattr(exc, "message", exc)), list(getattr(exc, "hints", []) or []),
+                          int(at.group(1)) if at else None))
             continue
         except Exception as exc:  # noqa: BLE001 - e.g. MemoryError: reported, the worker goes on
-            replies.send(("error", index, f"{type(exc).__name__}: {exc}", []))
+            replies.send(("error", index, f"{type(exc).__name__}: {exc}", [], None))
             continue
         replies.send(("ok", index, output, [_warning_text(w) for w in warnings]))
 
@@ -139,7 +144,7 @@ class _Worker:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "genexam.render.workers", str(child_in), str(child_out), root, str(memory or 0)],
                 pass_fds=(child_in, child_out), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+                stderr=subprocess.PIPE, start_new_session=True, close_fds=True,
             )
         finally:
             os.close(child_in)
@@ -151,12 +156,21 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
+    def last_words(self) -> str:
+        """Why a dead worker died: its exit and the last line it wrote to stderr
+        (a Rust panic, a Python error)."""
+        code = self.process.wait()
+        said = self.process.stderr.read(65536).decode(errors="replace").strip() if self.process.stderr else ""
+        last = said.splitlines()[-1].strip() if said else ""
+        return _exit_reason(code) + (f": {last[:200]}" if last else "")
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self.requests.close()
-        self.replies.close()
+        for stream in (self.requests, self.replies, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 class TypstPool:
@@ -237,12 +251,15 @@ class TypstPool:
                     continue
                 index = waiting.pop()
                 job = jobs[index]
-                if worker.batch != batch:
-                    worker.requests.send(("files", batch, shared))
-                    worker.batch = batch
-                worker.requests.send(("job", index, batch, job.source, dict(job.files), job.format, timestamp,
-                                  font_dirs))
                 busy[worker] = (index, time.monotonic())
+                try:
+                    if worker.batch != batch:
+                        worker.requests.send(("files", batch, shared))
+                        worker.batch = batch
+                    worker.requests.send(("job", index, batch, job.source, dict(job.files), job.format,
+                                          timestamp, font_dirs))
+                except OSError:  # the worker has died: its reply pipe says so below
+                    pass
             now = time.monotonic()
             deadline = min(started + timeout for _, started in busy.values())
             ready = wait([w.replies for w in busy], timeout=max(0.0, deadline - now))
@@ -260,19 +277,19 @@ class TypstPool:
                         results[index] = self._result(reply, jobs[index])
                         continue
                 if worker.replies in ready:
-                    raise TypstCrashed(name, f"{name}: Typst crashed compiling it ({_exit_reason(worker.process.wait())}); "
-                                      "the text it shows is too deeply nested or too large for Typst: "
-                                      "simplify it (the .typ file shows the source)")
+                    raise TypstCrashed(name, f"{name}: Typst crashed compiling it ({worker.last_words()}); "
+                                             "the text it shows is too deeply nested or too large for Typst: "
+                                             "simplify it (the .typ file shows the source)")
                 if time.monotonic() - started > timeout:
-                    raise TypstCrashed(name, f"{name}: Typst ran past its time-out of {timeout:g} s compiling it and was "
-                                      "stopped; the text it shows is too deeply nested or too large: simplify it "
-                                      "(the .typ file shows the source)")
+                    raise TypstCrashed(name, f"{name}: Typst ran past its time-out of {timeout:g} s compiling it "
+                                             "and was stopped; the text it shows is too deeply nested or too "
+                                             "large: simplify it (the .typ file shows the source)")
         return [r for r in results if r is not None]
 
     @staticmethod
     def _result(reply: tuple, job: TypstJob) -> TypstResult:
         if reply[0] == "error":
-            raise TypstFailed(job.name, reply[2], reply[3])
+            raise TypstFailed(job.name, reply[2], reply[3], reply[4])
         output, warnings = reply[2], tuple(reply[3])
         if job.format == "pdf":
             return TypstResult(output, warnings)
