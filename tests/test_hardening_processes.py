@@ -406,3 +406,12 @@ def test_time_outs_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("GENEXAM_TIMEOUT_PANDOC", "soon")
     with pytest.raises(GenexamError, match="GENEXAM_TIMEOUT_PANDOC='soon'"):
         timeout_seconds("pandoc")
+
+
+@pytest.mark.parametrize("key", ["date", "seed"])
+def test_a_5000_digit_number_is_called_a_number_not_a_date(tmp_path, key):
+    spec = tmp_path / "big.yaml"
+    spec.write_text(f"title: T\n{key}: {'9' * 5000}\nproblems:\n  - family: gaussian_kl\n    points: 2\n")
+    result = run_genexam("validate", str(spec))
+    assert result.code == 2 and "big.yaml:2:" in result.stderr
+    assert "more than 4300 digits" in result.stderr and "date" not in result.stderr.split(":", 3)[-1]
