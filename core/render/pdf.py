@@ -45,20 +45,22 @@ def pdf_timestamp(date_text: str) -> int:
 
 
 def typst_pdfs(sources: Mapping[str, str], timestamp: int, files: Mapping[str, bytes] | None = None,
-               texts: Mapping[str, str] | None = None, *, pool: TypstPool | None = None) -> dict[str, TypstResult]:
+               texts: Mapping[str, str] | None = None, *, pool: TypstPool | None = None,
+               doc_files: Mapping[str, Mapping[str, bytes]] | None = None) -> dict[str, TypstResult]:
     """Compile many Typst documents (name -> source) to PDF in ``pool``'s
     worker processes. ``files`` (path -> bytes) are all the documents may read,
     such as figures; fonts are Typst's bundled ones plus installed fonts for
     characters those lack (:mod:`genexam.render.fonts`). ``texts`` (Typst
     text -> where it comes from) lets a crash name the text at fault.
-    Without ``pool``, a pool is started for this call."""
+    ``doc_files`` (name -> path -> bytes) adds files of one document only,
+    such as a student's QR code. Without ``pool``, a pool is started for this call."""
     if pool is None:
         with TypstPool(min(len(sources), os.cpu_count() or 1)) as own:
-            return typst_pdfs(sources, timestamp, files, texts, pool=own)
+            return typst_pdfs(sources, timestamp, files, texts, pool=own, doc_files=doc_files)
     from .fonts import font_dirs_for
 
     font_dirs = font_dirs_for(pool, sources)
-    jobs = [TypstJob(name, source) for name, source in sources.items()]
+    jobs = [TypstJob(name, source, (doc_files or {}).get(name, {})) for name, source in sources.items()]
     try:
         results = pool.compile(jobs, timestamp, files, font_dirs)
     except TypstCrashed as exc:
