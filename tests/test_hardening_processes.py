@@ -329,7 +329,7 @@ def test_cjk_and_an_emoji_in_the_title_print(tmp_path):
         pytest.skip("no font with U+1F600 installed")
     assert first.code == 0, first.stderr
     pdf = (tmp_path / "out/x/exam-A.pdf").read_bytes()
-    text = subprocess.run(["pdftotext", str(tmp_path / "out/x/exam-A.pdf"), "-"], capture_output=True,
+    text = subprocess.run(["pdftotext", "-raw", str(tmp_path / "out/x/exam-A.pdf"), "-"], capture_output=True,
                           text=True).stdout
     assert "李雷 \U0001F600 exam" in text
     assert run_genexam(*args, cwd=tmp_path).code == 0
