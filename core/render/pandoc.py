@@ -64,13 +64,18 @@ def convert_many(fragments: Sequence[str], to: str, reader: str = FAMILY_READER,
         culprits = [origin[text] for text in unique if exc.quoted and exc.quoted in text] or \
             [_describe(unique, origin)]
         raise RenderError(f"pandoc could not convert the text of {', '.join(dict.fromkeys(culprits))} to {to}: "
-                          f"{exc.stderr}\nUse TeX that pandoc converts (see README, Writing a family); "
+                          f"{_shorten(exc.stderr)}\nUse TeX that pandoc converts (see README, Writing a family); "
                           "when the text is a built-in family's, this is a bug in its template.") from None
     except RenderError as exc:  # a crash or an error exit
         raise RenderError(f"{exc}; the text converted was {_describe(unique, origin)}") from None
     converted = _split(outputs, marker, len(unique), to)
     by_text = {text: converted[i] for i, text in enumerate(unique)}
     return [by_text[text] for text in fragments]
+
+
+def _shorten(text: str, most: int = 1000) -> str:
+    """pandoc quotes the text it fails on, which may be long."""
+    return text if len(text) <= most else text[: most - 20] + " ... (shortened)"
 
 
 def _new_marker(texts: Sequence[str]) -> str:
@@ -171,7 +176,7 @@ def _run_pandoc(source: str, to: str, reader: str) -> str:
     if result.returncode < 0:
         raise RenderError(f"pandoc crashed (signal {-result.returncode}) converting to {to}")
     if result.returncode != 0:
-        raise RenderError(f"pandoc failed converting to {to}: {stderr}")
+        raise RenderError(f"pandoc failed converting to {to}: {_shorten(stderr)}")
     if "[WARNING]" in stderr:
         # e.g. "Could not convert TeX math": the formula would reach the PDF as raw TeX.
         raise _PandocWarning(stderr)
