@@ -3,18 +3,22 @@ format, and write the output directory atomically.
 
 Costs are measured in bench/build.py: pandoc runs once per output format (and
 once more for the spec's own text), all at the same time; Typst compiles the
-PDFs in-process on every core."""
+PDFs in worker processes, one per core, started at the beginning so their
+start-up overlaps drawing and converting. Every external step is bounded and
+ended with genexam (:mod:`genexam.processes`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Callable, Iterator, Sequence, TextIO
 
+from . import processes
 from .answers import answers_document
 from .export import FORMATS as EXPORT_FORMATS, export_files
 from .instances import Instance, make_version
@@ -22,7 +26,11 @@ from .registry import Registry
 from .render import pandoc
 from .render.document import SpecText, document
 from .render.layout import render_layout
-from .render.pdf import TypstResult, latex_pdf, pdf_timestamp, require_latex, svg_to_pdf, typst_pdfs
+from .output import check_output_dir
+from .render.pdf import TypstResult, figure_pdfs, latex_pdf, pdf_timestamp, require_latex, typst_pdfs
+from .render.references import check_references
+from .render.workers import TypstPool
+from .errors import GenexamError
 from .spec import ProblemSet
 from .templating import ProblemText, instance_figures, render_versions
 
@@ -42,32 +50,59 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
     Nothing is written until every file has been made."""
     require_tools(spec)  # before any work: minutes of drawing and rendering would be wasted
+    formats = set(spec.formats)
+    if not key and formats <= {"json"}:
+        raise GenexamError("nothing to write: --no-key leaves out answers.json, and json is the only format "
+                           "asked for; add a format (--format md,tex,typ,pdf) or drop --no-key")
+    if write:
+        check_output_dir(out_dir)
+    timestamp = pdf_timestamp(spec.date)
+    pdf_source = "tex" if spec.engine == "latex" else "typ"
+    # Typst's workers start now: they load while the versions are drawn.
+    typst_pool = TypstPool(min(os.cpu_count() or 1, 2 * spec.versions if key else spec.versions))
+    if "pdf" in formats and pdf_source == "typ":
+        typst_pool.start()
+    with typst_pool:
+        files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool)
+
+    if warn is not None:
+        for line in warnings:
+            print(f"genexam: warning: {line}", file=warn)
+    if write:
+        from .output import write_atomically
+
+        write_atomically(out_dir, files)
+    return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+
+
+def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[str], pdf_source: str,
+                timestamp: int, typst_pool: TypstPool) -> tuple[dict[str, bytes], list[str]]:
+    """Every output file of the build (name -> bytes), and the PDF engine's warnings."""
     labels = spec.version_labels
     solved: dict = {}
     versions = {label: make_version(spec, label, solved) for label in labels}
     texts = render_versions(versions, registry.filters)
     kinds = KINDS if key else KINDS[:1]
-    formats = set(spec.formats)
-    pdf_source = "tex" if spec.engine == "latex" else "typ"
     wanted = sorted(f for f in PANDOC_FORMATS if f in formats or ("pdf" in formats and f == pdf_source))
     files: dict[str, bytes] = {}
     warnings: list[str] = []
     figures = _figures_shown(versions, texts, key)
     svg_files = {path: svg.encode() for path, svg in figures.items()}
-    timestamp = pdf_timestamp(spec.date)
     # LaTeX reads figures as PDF: needed for the .tex output and for latexmk.
     latex_figures = "tex" in formats or ("pdf" in formats and pdf_source == "tex")
+    made_figures = {path for instance in (i for v in versions.values() for i in v)
+                    for path in instance_figures(instance)}
 
     # pandoc runs in its own processes; meanwhile this thread writes the
     # Markdown and JSON, and then lays out one format while Typst compiles
-    # the other's PDFs on the remaining cores.
-    with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
-        conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+    # the other's PDFs in its workers.
+    with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool, _ended_on_error(typst_pool):
+        conversions = {fmt: _convert(pool, spec, versions, texts, fmt, made_figures) for fmt in wanted}
         # answers.json, made once: written as it is, and read by the exports (moodle, qti, html: core/export/)
         answers_text = answers_document(spec, versions) if key and formats & {"json", *EXPORT_FORMATS} else None
         exported = pool.submit(export_files, spec, versions, texts, key, answers_text)
-        figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
-                       for path, svg in figures.items()} if latex_figures else {}
+        figure_pdf_files = pool.submit(figure_pdfs, figures, timestamp, pool=typst_pool) \
+            if latex_figures and figures else None
         if "md" in formats or "typ" in formats:
             files.update(svg_files)
         if "json" in formats and key:  # answers.json is a key too: not in a folder of exams only
@@ -80,17 +115,17 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         pdfs = None
         pdf_files: dict[str, bytes] = {}
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
-            table, spec_text = conversions[fmt]()
+            table, spec_text, origins = conversions[fmt]()
             docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
-            if fmt == "tex" and figure_pdfs:
-                pdf_files = {_pdf_name(path): made.result() for path, made in figure_pdfs.items()}
+            if fmt == "tex" and figure_pdf_files is not None:
+                pdf_files = {_pdf_name(path): pdf for path, pdf in figure_pdf_files.result().items()}
                 if "tex" in formats:
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
                 if fmt == "typ":
-                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
+                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files, origins, pool=typst_pool)
                 else:
                     pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
         files.update(exported.result())
@@ -98,15 +133,22 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf
                 warnings += [f"{name}.{pdf_source}: {w}" for w in result.warnings]
+    return files, warnings
 
-    if warn is not None:
-        for line in warnings:
-            print(f"genexam: warning: {line}", file=warn)
-    if write:
-        from .output import write_atomically
 
-        write_atomically(out_dir, files)
-    return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+@contextlib.contextmanager
+def _ended_on_error(typst_pool: TypstPool) -> Iterator[None]:
+    """Inside the thread pool: on an error, end what its threads wait on
+    before the pool waits for them; on an interrupt, every child of genexam
+    (even when its signal handlers are not installed, as in a library call)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        processes.stop_all()
+        raise
+    except BaseException:
+        typst_pool.close()
+        raise
 
 
 def require_tools(spec: ProblemSet) -> None:
@@ -116,23 +158,40 @@ def require_tools(spec: ProblemSet) -> None:
         require_latex()
 
 
-def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],
-             fmt: str) -> Callable[[], tuple[dict[str, str], SpecText]]:
+def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, versions: dict[str, list[Instance]],
+             texts: dict[str, list[ProblemText]], fmt: str,
+             made_figures: set[str]) -> Callable[[], tuple[dict[str, str], SpecText, dict[str, str]]]:
     """Start converting every fragment, and the spec's own text, to ``fmt``;
     the returned function waits for the results (in the caller's thread, so
-    no pool worker ever waits on another)."""
-    fragments = [f for problems in texts.values() for t in problems
-                 for f in (t.statement, *(x for p in t.parts for x in (p.statement, p.solution)))]
+    no pool worker ever waits on another), checks that no text refers to a
+    file the build did not make, and returns the conversions, the spec's text
+    and where each converted text comes from."""
+    fragments: list[str] = []
+    sources: list[str] = []
+    for label, problems in texts.items():
+        for instance, t in zip(versions[label], problems):
+            where = f"version {label}, question {instance.number} ({instance.problem.id})"
+            fragments.append(t.statement)
+            sources.append(where)
+            for part in t.parts:
+                fragments += [part.statement, part.solution]
+                sources += [f"{where}, part {part.id}", f"{where}, the solution of part {part.id}"]
     spec_fields = [pandoc.escape_markdown(spec.title), pandoc.escape_markdown(spec.course),
                    pandoc.escape_markdown(spec.date), spec.instructions]
-    body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt])
-    head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER)
+    spec_sources = [f"the spec's {name}" for name in ("title", "course", "date", "instructions")]
+    body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt], pandoc.FAMILY_READER, sources)
+    head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER, spec_sources)
 
-    def collect() -> tuple[dict[str, str], SpecText]:
+    def collect() -> tuple[dict[str, str], SpecText, dict[str, str]]:
         converted = body.result()
+        spec_text = head.result()
+        check_references(fmt, [*converted, *spec_text], [*sources, *spec_sources], made_figures)
         if fmt == "tex":
             converted = [_latex_figure(text) for text in converted]
-        return dict(zip(fragments, converted)), SpecText(*head.result())
+        origins: dict[str, str] = {}
+        for text, source in zip([*spec_text, *converted], [*spec_sources, *sources]):
+            origins.setdefault(text, source)
+        return dict(zip(fragments, converted)), SpecText(*spec_text), origins
 
     return collect
 

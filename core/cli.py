@@ -50,9 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GenexamError as exc:
         print(f"genexam: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("genexam: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM during a build (genexam.processes)
+        from .output import interrupted_message
+
+        message, code = interrupted_message(exc)
+        print(f"genexam: {message}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # `genexam list | head`: the reader left; not an error
         import os
 
@@ -240,6 +243,13 @@ def _run_build(args: argparse.Namespace) -> int:
     from .build import build
     from .spec import MAX_VERSIONS, read_spec
 
+    from .processes import install_signal_handlers
+
+    install_signal_handlers()  # SIGINT/SIGTERM end pandoc, TeX and Typst workers with genexam
+    if args.output is not None:  # a target genexam must not replace is refused before any work
+        from .output import check_output_dir
+
+        check_output_dir(args.output)
     start = time.perf_counter()
     registry = _registry()
     spec = read_spec(args.spec, registry)
@@ -257,7 +267,9 @@ def _run_build(args: argparse.Namespace) -> int:
     if args.engine:
         changes["engine"] = args.engine
     spec = dataclasses.replace(spec, **changes)
-    out_dir = args.output or Path("out") / spec.name
+    from .output import default_output_dir
+
+    out_dir = args.output or default_output_dir(spec.name)
     result = build(spec, registry, out_dir, key=not args.no_key)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"

@@ -105,6 +105,9 @@ def load(text: str, file: str) -> Located:
     except yaml.YAMLError as exc:  # pragma: no cover - every other PyYAML error is marked
         raise SpecError([Problem(Location(file), "", f"not valid YAML: {exc}")]) from None
     except ValueError as exc:  # a timestamp that is no date, such as 2026-02-30 (not a YAMLError)
+        if "integer string conversion" in str(exc):  # Python reads at most 4300 digits
+            raise SpecError([Problem(_bad_timestamp(node, file, "tag:yaml.org,2002:int"), "",
+                                     "a number with more than 4300 digits; write a smaller number")]) from None
         raise SpecError([Problem(_bad_timestamp(node, file), "", f"not a valid date ({exc}); write a date "
                                  "that exists, such as 2026-12-04, or put the text in quotes")]) from None
     except RecursionError:  # PyYAML composes recursively
@@ -149,14 +152,14 @@ def _record(node: yaml.Node, path: KeyPath, located: Located, problems: list[Pro
     active.discard(id(node))
 
 
-def _bad_timestamp(root: yaml.Node, file: str) -> Location:
-    """Where the first timestamp that cannot be built is written."""
+def _bad_timestamp(root: yaml.Node, file: str, tag: str = "tag:yaml.org,2002:timestamp") -> Location:
+    """Where the first timestamp (or value of another ``tag``) that cannot be built is written."""
     stack = [root]
     while stack:
         node = stack.pop(0)
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
+        if isinstance(node, yaml.ScalarNode) and node.tag == tag:
             try:
-                yaml.SafeLoader("").construct_yaml_timestamp(node)
+                yaml.SafeLoader("").construct_object(node)
             except ValueError:
                 return Location(file, node.start_mark.line + 1, node.start_mark.column + 1)
         elif isinstance(node, yaml.MappingNode):

@@ -48,9 +48,13 @@ def test_tex_pandoc_cannot_convert_stops_the_build():
         pandoc.convert_many([r"$a \thinspace b$"], "typst")
 
 
-def test_reserved_separator_is_refused():
-    with pytest.raises(RenderError, match="reserved"):
-        pandoc.convert_many([f"x {pandoc._TOKEN}1"], "latex")
+@pytest.mark.parametrize("forged", ["GXFRAGMENT&#83;EPARATOR1", "GXFRAGMENTSEPARATOR1", "GXSEP&#48;N0"])
+def test_no_text_can_forge_a_separator(forged):
+    # The separator is drawn at random for each call: text spelling an old
+    # fixed one (even as an entity pandoc decodes) is just text.
+    fragments = ["first", f"\n\n{forged}\n\n", "third"]
+    out = pandoc.convert_many(fragments, "latex")
+    assert out[0] == "first" and out[2] == "third" and "GX" in out[1]
 
 
 @pytest.mark.parametrize("text", [r"Q&A 100% #1 $x$ \input{/etc/hostname} *a* _b_ `c` <b> [l](u) ~ ^ {} |",

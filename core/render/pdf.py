@@ -1,20 +1,21 @@
-"""PDF engines: Typst in-process (default, fonts bundled, no TeX needed) and
-latexmk on the LaTeX output when a TeX installation is present."""
+"""PDF engines: Typst in worker processes (default, fonts bundled, no TeX
+needed) and latexmk on the LaTeX output when a TeX installation is present.
+Both are bounded: see :mod:`genexam.processes` and :mod:`genexam.render.workers`."""
 
 from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
-import subprocess
-import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ..errors import EngineMissingError, RenderError
+from .. import processes
+from ..errors import EngineMissingError, GenexamError, RenderError
+from .workers import TypstCrashed, TypstFailed, TypstJob, TypstPool, TypstResult
+
+__all__ = ["TypstResult", "pdf_timestamp", "typst_pdfs", "figure_pdfs", "svg_to_pdf", "latex_pdf", "require_latex"]
 
 #: What a LaTeX log says while cross-references or point totals are still settling.
 RERUN = "Rerun to get"
@@ -22,18 +23,20 @@ RERUN = "Rerun to get"
 #: Debian packages that provide latexmk and the exam class.
 TEX_PACKAGES = "latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended lmodern"
 
-
-@dataclass(frozen=True)
-class TypstResult:
-    pdf: bytes
-    warnings: tuple[str, ...]
+#: The last second of the year 9999: PDF dates have four-digit years.
+MAX_TIMESTAMP = 253402300799
 
 
 def pdf_timestamp(date_text: str) -> int:
     """A fixed creation time so the same spec gives the same PDF bytes:
     SOURCE_DATE_EPOCH if set, else the spec's ISO date, else 0."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        return int(os.environ["SOURCE_DATE_EPOCH"])
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        if not (epoch.isascii() and epoch.isdigit() and len(epoch) <= 12 and int(epoch) <= MAX_TIMESTAMP):
+            shown = epoch if len(epoch) <= 30 else epoch[:27] + "..."
+            raise GenexamError(f"SOURCE_DATE_EPOCH={shown}: expected whole seconds since 1970 between 0 and "
+                               f"{MAX_TIMESTAMP} (the end of year 9999); unset it or give such a number")
+        return int(epoch)
     try:
         day = datetime.date.fromisoformat(date_text.strip())
     except ValueError:
@@ -41,54 +44,83 @@ def pdf_timestamp(date_text: str) -> int:
     return int(datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc).timestamp())
 
 
-_local = threading.local()
+def typst_pdfs(sources: Mapping[str, str], timestamp: int, files: Mapping[str, bytes] | None = None,
+               texts: Mapping[str, str] | None = None, *, pool: TypstPool | None = None,
+               doc_files: Mapping[str, Mapping[str, bytes]] | None = None) -> dict[str, TypstResult]:
+    """Compile many Typst documents (name -> source) to PDF in ``pool``'s
+    worker processes. ``files`` (path -> bytes) are all the documents may read,
+    such as figures; fonts are Typst's bundled ones plus installed fonts for
+    characters those lack (:mod:`genexam.render.fonts`). ``texts`` (Typst
+    text -> where it comes from) lets a crash name the text at fault.
+    ``doc_files`` (name -> path -> bytes) adds files of one document only,
+    such as a student's QR code. Without ``pool``, a pool is started for this call."""
+    if pool is None:
+        with TypstPool(min(len(sources), os.cpu_count() or 1)) as own:
+            return typst_pdfs(sources, timestamp, files, texts, pool=own, doc_files=doc_files)
+    from .fonts import font_dirs_for
 
-
-def typst_pdfs(sources: Mapping[str, str], timestamp: int,
-               files: Mapping[str, bytes] | None = None) -> dict[str, TypstResult]:
-    """Compile many Typst documents (name -> source) to PDF, on every core:
-    Typst releases the GIL, so threads run in parallel. ``files`` (path ->
-    bytes) are what the documents may read, such as figures."""
-    workers = min(len(sources), os.cpu_count() or 1) or 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda item: typst_pdf(item[1], item[0], timestamp, files), sources.items())
-        return dict(zip(sources, results))
-
-
-def typst_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes] | None = None) -> TypstResult:
-    """Compile Typst source to PDF in-process, with bundled fonts only (so
-    the PDF is the same on every machine). ``files``: path -> bytes the
-    source may read (a figure's SVG); nothing is read from disk."""
-    import typst
-
-    if not hasattr(_local, "compiler"):  # one per thread: its font book is reused
-        _local.compiler = typst.Compiler(ignore_system_fonts=True)
-    compiler = _local.compiler
-    main = source.encode("utf-8")
-    project: bytes | dict[str, bytes] = {"main.typ": main, **files} if files else main
+    font_dirs = font_dirs_for(pool, sources)
+    jobs = [TypstJob(name, source, (doc_files or {}).get(name, {})) for name, source in sources.items()]
     try:
-        pdf, warnings = compiler.compile_with_warnings(project, format="pdf", timestamp=timestamp)
-    except typst.TypstError as exc:
-        hints = "".join(f"\n  hint: {h}" for h in getattr(exc, "hints", []) or [])
-        raise RenderError(f"Typst could not compile {name}: {exc.message}{hints}\n"
-                          "This is a bug in a family template or layout; the .typ file shows the source.") from None
-    return TypstResult(pdf, tuple(_warning_text(w) for w in warnings))
+        results = pool.compile(jobs, timestamp, files, font_dirs)
+    except TypstCrashed as exc:
+        culprit = _crashing_text(pool, sources[exc.document], texts or {}, timestamp, files)
+        if culprit:
+            raise RenderError(f"{exc}\nThe text at fault: {culprit}.") from None
+        raise
+    except TypstFailed as exc:
+        culprit = _text_at_line(sources[exc.document], exc.line, texts or {})
+        if culprit:
+            raise RenderError(f"{exc}\nThe text at fault: {culprit}; change it.") from None
+        raise RenderError(f"{exc}\nThe {exc.document}.typ file (--format typ) shows the source; when the text "
+                          "at fault is your spec's or bank's, change it, else this is a bug in genexam's "
+                          "family templates or layout.") from None
+    return dict(zip(sources, results))
 
 
-def svg_to_pdf(svg: str, timestamp: int) -> bytes:
-    """A figure's SVG as a one-page PDF of the same size, for LaTeX (which
-    cannot read SVG without Inkscape); Typst draws it."""
+def svg_to_pdf(svg: str, timestamp: int, *, pool: TypstPool | None = None) -> bytes:
+    """One figure's SVG as a one-page PDF (see :func:`figure_pdfs`)."""
+    return figure_pdfs({"figure.svg": svg}, timestamp, pool=pool)["figure.svg"]
+
+
+def _text_at_line(document: str, line: int | None, texts: Mapping[str, str]) -> str | None:
+    """Where the text comes from that holds ``line`` of ``document``, if one does."""
+    lines = document.splitlines()
+    if not line or line > len(lines) or not lines[line - 1].strip():
+        return None
+    wanted = lines[line - 1].strip()
+    return next((origin for text, origin in texts.items() if wanted in text and text in document), None)
+
+
+def _crashing_text(pool: TypstPool, document: str, texts: Mapping[str, str], timestamp: int,
+                   files: Mapping[str, bytes] | None) -> str | None:
+    """Where the text comes from that crashes Typst (or runs past its
+    time-out) on its own, among the texts ``document`` shows; None if none does."""
+    for text, origin in texts.items():
+        if not text.strip() or text not in document:
+            continue
+        try:
+            pool.compile([TypstJob(origin, text)], timestamp, files)
+        except TypstCrashed:
+            return origin
+        except RenderError:
+            continue
+    return None
+
+
+def figure_pdfs(figures: Mapping[str, str], timestamp: int, *, pool: TypstPool | None = None) -> dict[str, bytes]:
+    """Each figure's SVG (path -> SVG) as a one-page PDF of the same size, for
+    LaTeX (which cannot read SVG without Inkscape); Typst draws them."""
+    if pool is None:
+        with TypstPool(1) as own:
+            return figure_pdfs(figures, timestamp, pool=own)
     page = '#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg")\n'
-    result = typst_pdf(page, "a figure", timestamp, {"figure.svg": svg.encode("utf-8")})
-    if result.warnings:
-        raise RenderError(f"Typst could not convert a figure to PDF: {'; '.join(result.warnings)}")
-    return result.pdf
-
-
-def _warning_text(warning: object) -> str:
-    message = getattr(warning, "message", str(warning))
-    hints = getattr(warning, "hints", []) or []
-    return message + "".join(f" (hint: {h})" for h in hints)
+    jobs = [TypstJob(f"the figure {path}", page, {"figure.svg": svg.encode("utf-8")}) for path, svg in figures.items()]
+    results = pool.compile(jobs, timestamp)
+    for path, result in zip(figures, results):
+        if result.warnings:
+            raise RenderError(f"Typst could not convert the figure {path} to PDF: {'; '.join(result.warnings)}")
+    return {path: result.pdf for path, result in zip(figures, results)}
 
 
 def require_latex() -> None:
@@ -107,9 +139,9 @@ def require_latex() -> None:
 def latex_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes] | None = None) -> bytes:
     """Run latexmk (pdflatex) on LaTeX source in a scratch directory, beside
     ``files`` (path -> bytes, such as figure PDFs); return the PDF bytes, the
-    same for the same source and timestamp."""
-    import re
-
+    same for the same source and timestamp. latexmk and its pdflatex run in
+    one process group, killed as a whole at the time-out (GENEXAM_TIMEOUT_LATEX
+    seconds for the document) or on an interrupt; the scratch folder goes too."""
     require_latex()
     env = dict(
         os.environ,
@@ -124,15 +156,16 @@ def latex_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes]
     )
     command = ["latexmk", "-norc", "-pdf", "-interaction=nonstopmode", "-halt-on-error",
                "-file-line-error", f"{name}.tex"]
-    with tempfile.TemporaryDirectory(prefix="genexam-latex-") as tmp:
+    timeout = processes.timeout_seconds("latex")
+    with processes.scratch_dir("genexam-latex-") as tmp:
         tex = Path(tmp) / f"{name}.tex"
         tex.write_text(source, encoding="utf-8")
         for path, data in (files or {}).items():
             (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
             (Path(tmp) / path).write_bytes(data)
+        what = f"latexmk (pdflatex) on {name}.tex"
         try:
-            result = subprocess.run(command, cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                                    capture_output=True, text=True, errors="replace", timeout=300)
+            result = processes.run(command, cwd=tmp, env=env, timeout=timeout, what=what)
             # latexmk can stop while the exam class still asks for a rerun
             # (points per page move as page breaks settle): the grade table
             # would show stale totals. Force runs until the log is quiet.
@@ -140,34 +173,39 @@ def latex_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes]
             for _ in range(3):
                 if result.returncode != 0 or not log_file.exists() or RERUN not in log_file.read_text(errors="replace"):
                     break
-                result = subprocess.run(command[:1] + ["-g"] + command[1:], cwd=tmp, env=env, stdin=subprocess.DEVNULL,
-                                        capture_output=True, text=True, errors="replace", timeout=300)
-        except subprocess.TimeoutExpired:
-            raise RenderError(f"latexmk did not finish {name}.tex in 300 s; "
-                              "build with --format tex to see the LaTeX source") from None
+                result = processes.run(command[:1] + ["-g"] + command[1:], cwd=tmp, env=env, timeout=timeout,
+                                       what=what)
+        except processes.ToolTimeout as exc:
+            raise processes.ToolTimeout(f"{exc}; a macro that never ends (such as \\def\\x{{\\x}}\\x) "
+                                        "or a very long document does this; build with --format tex to see "
+                                        "the LaTeX source") from None
         pdf = tex.with_suffix(".pdf")
         if result.returncode != 0 or not pdf.exists():
             log = tex.with_suffix(".log")
-            detail = _latex_error(log.read_text(errors="replace") if log.exists() else result.stdout + result.stderr)
+            output = (result.stdout + result.stderr).decode(errors="replace")
+            detail = _latex_error(log.read_text(errors="replace") if log.exists() else output, output)
             missing_file = re.search(r"File `([^']+)' not found", detail)
             if missing_file and missing_file.group(1) == "exam.cls":
                 raise EngineMissingError(
                     "the LaTeX exam class (exam.cls) is not installed; on Debian or Ubuntu: "
                     "sudo apt-get install texlive-latex-extra")
-            if missing_file:
+            if missing_file and missing_file.group(1).endswith((".sty", ".cls")):
                 raise EngineMissingError(
-                    f"the LaTeX file {missing_file.group(1)} is not installed; on Debian or Ubuntu: "
+                    f"the LaTeX package file {missing_file.group(1)} is not installed; on Debian or Ubuntu: "
                     f"sudo apt-get install {TEX_PACKAGES}")
+            if missing_file:
+                raise RenderError(
+                    f"{name}.tex reads the file {missing_file.group(1)}, which genexam did not make: "
+                    "a document may only show the figures a family draws; remove that path from the text")
             raise RenderError(f"latexmk failed on {name}.tex: {detail}; "
                               "build with --format tex to see the LaTeX source")
         return pdf.read_bytes()
 
 
-def _latex_error(log: str) -> str:
+def _latex_error(log: str, output: str = "") -> str:
     """The first error in a LaTeX log (written with -file-line-error and a
-    long max_print_line), with the source line TeX stopped at."""
-    import re
-
+    long max_print_line), with the source line TeX stopped at; else the end of
+    latexmk's own output (the log is gone with the scratch folder)."""
     lines = log.splitlines()
     for i, line in enumerate(lines):
         found = re.match(r"(?:\S*\.(?:tex|cls|sty):\d+:|!)\s*(.*)", line)
@@ -184,4 +222,5 @@ def _latex_error(log: str) -> str:
                 message += f" (line {at.group(1)})" if " Error: " in message else f" (line {at.group(1)}: {context})"
                 break
         return message
-    return "see the LaTeX log (latexmk gave no error message)"
+    tail = [line.strip() for line in output.splitlines() if line.strip()][-3:]
+    return "latexmk gave no error message" + (f"; it ended with: {' / '.join(tail)}" if tail else "")
