@@ -18,4 +18,5 @@ BUILTIN_PLUGINS = (
     "attention_query",
     "regularized_objective",
     "question_bank",
+    "backprop_graph",
 )
