@@ -19,4 +19,5 @@ BUILTIN_PLUGINS = (
     "regularized_objective",
     "question_bank",
     "backprop_graph",
+    "softmax_cross_entropy",
 )

@@ -1,0 +1,87 @@
+"""Exact log-sum-exp in one canonical form.
+
+``log(e^4 + 1 + e^-4)`` and ``4 + log(1 + e^-4 + e^-8)`` are the same number,
+but sympy's ``simplify`` does not see it (it never pulls a factor out of a log
+of a sum). Families that write a softmax's normaliser therefore use one form,
+the one a careful implementation computes: the largest exponent taken out,
+
+    log sum_j e^{s_j} = m + log sum_j e^{s_j - m},  m = max_j s_j,
+
+so every term left in the log is at most 1 and the largest is exactly 1.
+:func:`log_sum_exp` builds that form from the exponents;
+:func:`canonical_log_sums` rewrites every log of a sum of exponentials in an
+expression into it, so an answer reached by another route can be compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import sympy
+
+
+def log_sum_exp(exponents: Sequence[Any]) -> Any:
+    """log(sum_j exp(s_j)) as m + log(sum_j exp(s_j - m)) with m the largest s_j (exact)."""
+    values = [sympy.sympify(s) for s in exponents]
+    top = _largest(values)
+    return top + sympy.log(sum((sympy.exp(s - top) for s in values), sympy.Integer(0)))
+
+
+def canonical_log_sums(expr: Any) -> Any:
+    """``expr`` with every log of a sum of exponential terms (c e^{s}, c > 0
+    rational) rewritten as m + log(sum c e^{s - m}), m the largest exponent."""
+    expr = sympy.sympify(expr)
+
+    def is_log_of_exp_sum(node: Any) -> bool:
+        return isinstance(node, sympy.log) and node.args[0].is_Add and all(
+            _exponent(term) is not None for term in node.args[0].args)
+
+    def rewrite(node: Any) -> Any:
+        terms = node.args[0].args
+        top = _largest([_exponent(term) for term in terms])
+        return top + sympy.log(sympy.expand(node.args[0] * sympy.exp(-top)))
+
+    return expr.replace(is_log_of_exp_sum, rewrite)
+
+
+def canonical_exp_sums(expr: Any) -> Any:
+    """``expr`` with every sum of exponential terms S = sum c e^{s} (as in a
+    softmax's denominator) written e^{m} sum c e^{s - m}, m the largest
+    exponent, so that ``e^4 / (e^-4 + 1 + e^4)`` becomes ``1 / (e^-8 + e^-4 + 1)``."""
+    expr = sympy.sympify(expr)
+
+    def is_exp_sum(node: Any) -> bool:
+        return node.is_Add and all(_exponent(term) is not None for term in node.args) and any(
+            _exponent(term) != 0 for term in node.args)
+
+    def rewrite(node: Any) -> Any:
+        top = _largest([_exponent(term) for term in node.args])
+        return sympy.exp(top) * sympy.expand(node * sympy.exp(-top))
+
+    return expr.replace(is_exp_sum, rewrite)
+
+
+def canonical(expr: Any) -> Any:
+    """Both rewritings: logs of exponential sums, then the sums themselves."""
+    return canonical_exp_sums(canonical_log_sums(expr))
+
+
+def _exponent(term: Any) -> Any:
+    """s for a term c e^{s} (c a positive rational, s real), else None."""
+    coefficient, rest = term.as_coeff_Mul()
+    if not (coefficient.is_Rational and coefficient > 0):
+        return None
+    if rest == 1:
+        return sympy.Integer(0)
+    if isinstance(rest, sympy.exp):
+        return rest.args[0]
+    if rest is sympy.E:
+        return sympy.Integer(1)
+    if rest.is_Pow and rest.base is sympy.E:
+        return rest.exp
+    return None
+
+
+def _largest(values: Sequence[Any]) -> Any:
+    """The largest of exact real numbers (compared at 50 digits; equal ones are the same)."""
+    return max(values, key=lambda v: sympy.N(v, 50))
