@@ -24,7 +24,7 @@ def log_sum_exp(exponents: Sequence[Any]) -> Any:
     """log(sum_j exp(s_j)) as m + log(sum_j exp(s_j - m)) with m the largest s_j (exact)."""
     values = [sympy.sympify(s) for s in exponents]
     top = _largest(values)
-    return top + sympy.log(sum((sympy.exp(s - top) for s in values), sympy.Integer(0)))
+    return top + sympy.log(sympy.Add(*(shifted_exp(s, top) for s in values)))
 
 
 def canonical_log_sums(expr: Any) -> Any:
@@ -39,7 +39,7 @@ def canonical_log_sums(expr: Any) -> Any:
     def rewrite(node: Any) -> Any:
         terms = node.args[0].args
         top = _largest([_exponent(term) for term in terms])
-        return top + sympy.log(sympy.expand(node.args[0] * sympy.exp(-top)))
+        return top + sympy.log(_shifted(terms, top))
 
     return expr.replace(is_log_of_exp_sum, rewrite)
 
@@ -56,14 +56,41 @@ def canonical_exp_sums(expr: Any) -> Any:
 
     def rewrite(node: Any) -> Any:
         top = _largest([_exponent(term) for term in node.args])
-        return sympy.exp(top) * sympy.expand(node * sympy.exp(-top))
+        return sympy.exp(top) * _shifted(node.args, top)
 
     return expr.replace(is_exp_sum, rewrite)
 
 
+def merge_exp_products(expr: Any) -> Any:
+    """``expr`` with every product of exponentials e^{a} e^{b} written e^{a + b}
+    (exponent expanded); sympy merges them by itself only for rational exponents."""
+    expr = sympy.sympify(expr)
+
+    def has_two_exps(node: Any) -> bool:
+        return node.is_Mul and sum(1 for f in node.args if isinstance(f, sympy.exp)) > 1
+
+    def merge(node: Any) -> Any:
+        exps = [f for f in node.args if isinstance(f, sympy.exp)]
+        rest = [f for f in node.args if not isinstance(f, sympy.exp)]
+        return sympy.Mul(*rest) * sympy.exp(sympy.expand(sum(f.args[0] for f in exps)))
+
+    return expr.replace(has_two_exps, merge)
+
+
 def canonical(expr: Any) -> Any:
-    """Both rewritings: logs of exponential sums, then the sums themselves."""
-    return canonical_exp_sums(canonical_log_sums(expr))
+    """All three rewritings: logs of exponential sums, the sums themselves,
+    then products of exponentials merged."""
+    return merge_exp_products(canonical_exp_sums(canonical_log_sums(expr)))
+
+
+def shifted_exp(exponent: Any, top: Any) -> Any:
+    """e^{exponent - top} with the exponent expanded: the canonical term."""
+    return sympy.exp(sympy.expand(exponent - top))
+
+
+def _shifted(terms: Sequence[Any], top: Any) -> Any:
+    """sum c e^{s - top} over the terms c e^{s}."""
+    return sympy.Add(*(term.as_coeff_Mul()[0] * shifted_exp(_exponent(term), top) for term in terms))
 
 
 def _exponent(term: Any) -> Any:

@@ -20,4 +20,5 @@ BUILTIN_PLUGINS = (
     "question_bank",
     "backprop_graph",
     "softmax_cross_entropy",
+    "attention_mask",
 )
