@@ -33,11 +33,11 @@ def canonical_log_sums(expr: Any) -> Any:
     expr = sympy.sympify(expr)
 
     def is_log_of_exp_sum(node: Any) -> bool:
-        return isinstance(node, sympy.log) and node.args[0].is_Add and all(
-            _exponent(term) is not None for term in node.args[0].args)
+        return isinstance(node, sympy.log) and all(
+            _exponent(term) is not None for term in sympy.Add.make_args(node.args[0]))
 
     def rewrite(node: Any) -> Any:
-        terms = node.args[0].args
+        terms = sympy.Add.make_args(node.args[0])
         top = _largest([_exponent(term) for term in terms])
         return top + sympy.log(_shifted(terms, top))
 
@@ -67,12 +67,13 @@ def merge_exp_products(expr: Any) -> Any:
     expr = sympy.sympify(expr)
 
     def has_two_exps(node: Any) -> bool:
-        return node.is_Mul and sum(1 for f in node.args if isinstance(f, sympy.exp)) > 1
+        return node.is_Mul and sum(1 for f in node.args if _exp_power(f) is not None) > 1
 
     def merge(node: Any) -> Any:
-        exps = [f for f in node.args if isinstance(f, sympy.exp)]
-        rest = [f for f in node.args if not isinstance(f, sympy.exp)]
-        return sympy.Mul(*rest) * sympy.exp(sympy.expand(sum(f.args[0] for f in exps)))
+        exponents = [_exp_power(f) for f in node.args]
+        rest = [f for f, e in zip(node.args, exponents) if e is None]
+        total = sympy.Add(*(e for e in exponents if e is not None))
+        return sympy.Mul(*rest) * sympy.exp(sympy.expand(total, power_exp=False, log=False))
 
     return expr.replace(has_two_exps, merge)
 
@@ -80,7 +81,24 @@ def merge_exp_products(expr: Any) -> Any:
 def canonical(expr: Any) -> Any:
     """All three rewritings: logs of exponential sums, the sums themselves,
     then products of exponentials merged."""
-    return merge_exp_products(canonical_exp_sums(canonical_log_sums(expr)))
+    return merge_exp_products(canonical_exp_sums(canonical_log_sums(merge_exp_products(expr))))
+
+
+def vanishes(expr: Any) -> bool:
+    """Whether ``expr``, a real constant, is exactly 0 although sympy did not
+    reduce it (p_0 + p_1 - 1 for softmax probabilities p): tiny when
+    evaluated, and its numerator over one common denominator multiplies
+    out to 0. False when that algebra does not show it."""
+    expr = sympy.sympify(expr)
+    if expr.is_Number:
+        return expr == 0
+    try:
+        if abs(expr.evalf(15)) > sympy.Rational(1, 10**12):
+            return False
+    except (TypeError, ValueError):
+        return False
+    numerator = sympy.fraction(sympy.together(expr))[0]
+    return merge_exp_products(sympy.expand(numerator, power_exp=False, log=False)) == 0
 
 
 def shifted_exp(exponent: Any, top: Any) -> Any:
@@ -93,6 +111,17 @@ def _shifted(terms: Sequence[Any], top: Any) -> Any:
     return sympy.Add(*(term.as_coeff_Mul()[0] * shifted_exp(_exponent(term), top) for term in terms))
 
 
+def _exp_power(factor: Any) -> Any:
+    """s for a factor e^{s} (sympy writes e^1 as E and e^{1/2} as a power of E), else None."""
+    if isinstance(factor, sympy.exp):
+        return factor.args[0]
+    if factor is sympy.E:
+        return sympy.Integer(1)
+    if factor.is_Pow and factor.base is sympy.E:
+        return factor.exp
+    return None
+
+
 def _exponent(term: Any) -> Any:
     """s for a term c e^{s} (c a positive rational, s real), else None."""
     coefficient, rest = term.as_coeff_Mul()
@@ -100,13 +129,10 @@ def _exponent(term: Any) -> Any:
         return None
     if rest == 1:
         return sympy.Integer(0)
-    if isinstance(rest, sympy.exp):
-        return rest.args[0]
-    if rest is sympy.E:
-        return sympy.Integer(1)
-    if rest.is_Pow and rest.base is sympy.E:
-        return rest.exp
-    return None
+    powers = [_exp_power(f) for f in sympy.Mul.make_args(rest)]  # e^a e^b counts as e^{a + b}
+    if any(e is None for e in powers):
+        return None
+    return sympy.expand(sympy.Add(*powers), power_exp=False, log=False)
 
 
 def _largest(values: Sequence[Any]) -> Any:

@@ -21,4 +21,5 @@ BUILTIN_PLUGINS = (
     "backprop_graph",
     "softmax_cross_entropy",
     "attention_mask",
+    "mlp_backprop",
 )
