@@ -29,9 +29,9 @@ LEAF_FILL = "#f2f2f2"
 OUTPUT_FILL = "#fff4e0"
 
 # Layout, in points.
-_BOX_W = Fraction(70)
+_BOX_W = Fraction(66)
 _BOX_H = Fraction(40)
-_COL_GAP = Fraction(26)
+_COL_GAP = Fraction(22)
 _ROW_GAP = Fraction(12)
 _MARGIN = Fraction(8)
 _FONT = 8

@@ -154,16 +154,16 @@ def local_formula(node: Node, position: int) -> str:
     if node.op == "mul":
         return node.args[1 - position]
     if node.op == "max":
-        return rf"\mathbb{{1}}\left[{arg} > {node.args[1 - position]}\right]"
+        return rf"\left[{arg} > {node.args[1 - position]}\right]"
     if node.op == "relu":
-        return rf"\mathbb{{1}}\left[{arg} > 0\right]"
+        return rf"\left[{arg} > 0\right]"
     if node.op == "exp":
         return node.name
     if node.op == "log":
         return rf"\frac{{1}}{{{arg}}}"
     if node.op == "sigmoid":
         return rf"{node.name} \left(1 - {node.name}\right)"
-    return rf"1 - {node.name}^{{2}}"
+    return rf"\left(1 - {node.name}^{{2}}\right)"
 
 
 def _graph_uses(name: str) -> tuple[str, ...]:
@@ -249,7 +249,7 @@ class BackpropGraph(Family):
         order = [*graph.inputs, *(node.name for node in graph.nodes)]
         backward = [name for name in reversed(order) if name != output]
         steps = {
-            "graph": graph, "op_tex": OP_TEX, "output": output,
+            "graph": graph, "op_tex": OP_TEX, "output": output, "ops": {node.op for node in graph.nodes},
             "order": order,
             "forward": [{"node": node, "args": [values[a] for a in node.args], "value": values[node.name],
                          "approx": decimal(values[node.name])} for node in graph.nodes],

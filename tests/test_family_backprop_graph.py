@@ -95,6 +95,15 @@ def test_every_template_has_five_to_eight_nodes_and_all_operations_appear():
     assert ops == {"add", "mul", "max", "exp", "log", "sigmoid", "tanh", "relu"}
 
 
+def test_every_template_is_at_most_five_columns_deep():
+    from genexam.graph_figure import GraphNode, layers
+
+    for graph in GRAPHS.values():
+        nodes = [GraphNode(n, n, "", "") for n in graph.inputs]
+        nodes += [GraphNode(node.name, node.name, "", "", node.args) for node in graph.nodes]
+        assert max(layers(nodes).values()) <= 4  # the figure fits the page at five columns
+
+
 def test_figure_is_deterministic_and_names_every_node():
     p = {"graph": "fan_out", "x": 1, "y": 2, "z": None, "w": None}
     one = BackpropGraph().solve(p).figures["graph"]
