@@ -178,10 +178,11 @@ def _input(name: str) -> Callable[[random.Random, Mapping[str, Any]], Any]:
 
 
 def _input_param(name: str) -> Param:
-    users = ", ".join(_graph_uses(name))
+    readers = _graph_uses(name)
+    users = "every graph" if len(readers) == len(GRAPHS) else ", ".join(readers) + "; unused otherwise"
     return Param(name, "rational", Computed(_input(name), f"one of -3..3 (not 0), -1/2, 1/2, 3/2 when the graph "
                                                           f"reads {name}; null otherwise"),
-                 f"input {name} (read by {users}; unused otherwise)", low=-10, high=10, element="rational",
+                 f"input {name} (read by {users})", low=-10, high=10, element="rational",
                  optional=True)
 
 
