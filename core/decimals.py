@@ -33,10 +33,17 @@ def approx(value: Any, digits: int) -> sympy.Float:
     if value.is_Rational:
         return _float(*_round_rational(sympy.Rational(value), digits), digits)
     guard = _START_GUARD
+    previous = None
     while guard <= _MAX_GUARD:
         decided = _round_numeric(value, digits, guard)
-        if decided is not None:
+        # A value that cancels to 0 without being written as 0 evaluates to
+        # noise that shrinks as precision grows: trust a rounding only when a
+        # second, higher precision gives the same digits.
+        if decided is not None and decided == previous:
             return _float(*decided, digits)
+        if decided is not None and previous is not None and value.equals(0):
+            return sympy.Float(0, digits)
+        previous = decided
         guard *= 2
     raise ValueError(f"cannot round {value} to {digits} digits: it is too close to a rounding boundary")
 

@@ -171,3 +171,12 @@ def test_the_reproductions_from_issue_11_print_the_right_digits():
     assert soft.code == 0 and r"3.668 \cdot 10^{-348}" in soft.stdout and "1.085" not in soft.stdout
     attention = run_genexam("show", "attention_query", "--seed", "24")
     assert attention.code == 0 and "0.9051" in attention.stdout and "0.9052" not in attention.stdout
+
+
+def test_a_value_that_cancels_to_zero_prints_zero():
+    import sympy
+
+    from genexam.decimals import approx
+
+    assert approx(sympy.sin(1) ** 2 + sympy.cos(1) ** 2 - 1, 4) == 0
+    assert str(approx(1 / (1 + sympy.exp(800)), 4)) == "3.668e-348"
