@@ -174,7 +174,7 @@ class AttentionMask(Family):
             return [[x if x.is_Rational else approx(x, 4) for x in row] for row in rows]
 
         steps = {
-            "d": WIDTH, "pe_rows": pe, "pe_approx": dec(pe), "qq": qq, "kk": kk, "vv": vv,
+            "d": WIDTH, "pe_rows": pe, "pe_rows_approx": dec(pe), "qq": qq, "kk": kk, "vv": vv,
             "qq_approx": dec(qq), "kk_approx": dec(kk), "vv_approx": dec(vv),
             "values_shifted": add and p["pe_to"] == "qkv",
             "dots": dots, "parts": parts, "scores_approx": dec(scores), "allowed": allowed,

@@ -255,9 +255,9 @@ class BackpropGraph(Family):
             "forward": [{"node": node, "args": [values[a] for a in node.args], "value": values[node.name],
                          "approx": decimal(values[node.name])} for node in graph.nodes],
             "backward": [{"name": name, "terms": list(reversed(terms[name])), "grad": grads[name],
-                          "approx": decimal(grads[name])} for name in backward],
-            "approx_values": {name: decimal(values[name]) for name in order},
-            "approx_grads": {name: decimal(grads[name]) for name in order},
+                          "grad_approx": decimal(grads[name])} for name in backward],
+            "values_approx": {name: decimal(values[name]) for name in order},
+            "grads_approx": {name: decimal(grads[name]) for name in order},
             "irrational": any(not v.is_Rational for v in [*values.values(), *grads.values()]),
         }
         answers = {"values": {name: values[name] for name in order},

@@ -212,7 +212,7 @@ class MlpBackprop(Family):
             residual = [oi - yi for oi, yi in zip(o, a["y"])]
             loss = sum(r ** 2 for r in residual) / n_out
             delta2 = [2 * r / n_out for r in residual]  # dL/do
-            steps["residual_approx"] = [r if r.is_Rational else approx(r, 4) for r in residual]
+            steps.update(residual=residual, residual_approx=[r if r.is_Rational else approx(r, 4) for r in residual])
         else:
             top = max(o, key=lambda v: sympy.N(v, 50))
             exps = [shifted_exp(oi, top) for oi in o]
@@ -241,7 +241,7 @@ class MlpBackprop(Family):
         ex = {name: (value if name == "h" else exact(value)) for name, value in raw.items()}
         for name in raw:
             steps[f"{name}_approx"] = dec(raw[name], ex[name])
-        steps.update(delta2=ex["delta2"], delta_h=ex["delta_h"], slopes=ex["slopes"], delta1=ex["delta1"],
+        steps.update(h=h, o=ex["o"], delta2=ex["delta2"], delta_h=ex["delta_h"], slopes=ex["slopes"], delta1=ex["delta1"],
                      exact_shown=all(v.is_Rational for v in h))
         named = {"h": h, "o": ex["o"], "loss": [ex["loss"]], "delta2": ex["delta2"], "delta_h": ex["delta_h"],
                  "slopes": ex["slopes"], "grad_W2": ex["grad_W2"], "grad_W1": ex["grad_W1"]}
