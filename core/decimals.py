@@ -14,6 +14,7 @@ from typing import Any
 
 import mpmath
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 #: Precision (decimal digits beyond those shown) at which evaluation starts,
 #: and the most it is raised to before an undecided value is an error.
@@ -27,7 +28,7 @@ def approx(value: Any, digits: int) -> sympy.Float:
     if digits < 1:
         raise ValueError(f"digits must be >= 1, not {digits}")
     value = sympy.sympify(value)
-    if value.is_zero:
+    if _is_zero(value):
         return sympy.Float(0, digits)
     if value.is_Rational:
         return _float(*_round_rational(sympy.Rational(value), digits), digits)
@@ -38,6 +39,18 @@ def approx(value: Any, digits: int) -> sympy.Float:
             return _float(*decided, digits)
         guard *= 2
     raise ValueError(f"cannot round {value} to {digits} digits: it is too close to a rounding boundary")
+
+
+def _is_zero(value: sympy.Expr) -> bool:
+    """Whether ``value`` is exactly 0. A strict evaluation that comes out
+    nonzero proves it is not, quickly; only otherwise ask sympy's assumptions,
+    which take seconds on a large sum of exponentials."""
+    try:
+        if value.evalf(15, strict=True) != 0:
+            return False
+    except (PrecisionExhausted, TypeError, ValueError):
+        pass
+    return bool(value.is_zero)
 
 
 def _float(mantissa: int, exponent: int, digits: int) -> sympy.Float:

@@ -26,4 +26,8 @@ BUILTIN_PLUGINS = (
     "transformer_budget",
     "init_dropout",
     "sequence_likelihood",
+    "backprop_graph",
+    "softmax_cross_entropy",
+    "attention_mask",
+    "mlp_backprop",
 )
