@@ -39,6 +39,18 @@ def _in_order(values: list[str], tokens: list[str]) -> bool:
     return all(any(token == value for token in rest) for value in values)
 
 
+def _in_order_squashed(values: list[str], squashed: str) -> bool:
+    """Whether ``values`` appear in order in the whitespace-free text: a list
+    of large integers printed with digit-grouping spaces (169 344)."""
+    position = 0
+    for value in values:
+        position = squashed.find(value, position)
+        if position < 0:
+            return False
+        position += len(value)
+    return True
+
+
 def missing_integer_answers(pdf: Path, problems: list[dict]) -> list[tuple[str, Any]]:
     """The integer answers (from answers.json records) not found in the PDF's
     text: scalars as digits (grouping spaces ignored), integer lists in order."""
@@ -50,7 +62,8 @@ def missing_integer_answers(pdf: Path, problems: list[dict]) -> list[tuple[str, 
     for problem in problems:
         for name, value in problem["answers"].items():
             if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-                if not _in_order([str(v) for v in value], tokens):
+                shown = [str(v) for v in value]
+                if not (_in_order(shown, tokens) or _in_order_squashed(shown, squashed)):
                     missing.append((name, value))
             elif isinstance(value, int) and not isinstance(value, bool) and str(value) not in squashed:
                 missing.append((name, value))
