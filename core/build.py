@@ -37,13 +37,15 @@ class BuildResult:
 
 
 def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
-          write: bool = True, warn: TextIO | None = sys.stderr) -> BuildResult:
+          write: bool = True, warn: TextIO | None = sys.stderr, quiet: bool = False) -> BuildResult:
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
     Nothing is written until every file has been made."""
     require_tools(spec)  # before any work: minutes of drawing and rendering would be wasted
+    plan = _copy_plan(spec, warn, quiet)
     labels = spec.version_labels
     solved: dict = {}
-    versions = {label: make_version(spec, label, solved) for label in labels}
+    versions = plan.versions(solved) if plan else {label: make_version(spec, label, solved) for label in labels}
+    documents = plan.documents if plan else _documents
     texts = render_versions(versions, registry.filters)
     kinds = KINDS if key else KINDS[:1]
     formats = set(spec.formats)
@@ -72,12 +74,12 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
                                spec.instructions.strip())
             files.update({f"{name}.md": text.encode()
-                          for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
+                          for name, text in documents("md", spec, versions, texts, kinds, spec_md, str).items()})
         pdfs = None
         pdf_files: dict[str, bytes] = {}
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
             table, spec_text = conversions[fmt]()
-            docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
+            docs = documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
             if fmt == "tex" and figure_pdfs:
@@ -85,15 +87,17 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                 if "tex" in formats:
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
-                if fmt == "typ":
-                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files)
-                else:
-                    pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
+                compile_pdfs = typst_pdfs if fmt == "typ" else _latex_pdfs
+                if plan:
+                    compile_pdfs = plan.compile_with(fmt, compile_pdfs)
+                pdfs = pool.submit(compile_pdfs, docs, timestamp, svg_files if fmt == "typ" else pdf_files)
         if pdfs is not None:
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf
                 warnings += [f"{name}.{pdf_source}: {w}" for w in result.warnings]
 
+    if plan:
+        files.update(plan.finish(files, spec.formats))
     if warn is not None:
         for line in warnings:
             print(f"genexam: warning: {line}", file=warn)
@@ -102,6 +106,18 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
         write_atomically(out_dir, files)
     return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+
+
+def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
+    """A roster's plan of copies (genexam.copies), or None without a roster."""
+    if spec.roster is None:
+        return None
+    from .copies import CopyPlan
+
+    plan = CopyPlan.for_spec(spec, quiet=quiet)
+    if plan and plan.note and warn is not None:
+        print(f"genexam: note: {plan.note}", file=warn)
+    return plan
 
 
 def require_tools(spec: ProblemSet) -> None:

@@ -71,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--engine", choices=("typst", "latex"), help="PDF engine (default: typst, no TeX needed)")
     build.add_argument("--no-key", action="store_true",
                        help="write the exams only: no answer keys and no answers.json, safe to hand out")
+    _paper_args(build)
     build.set_defaults(run=_run_build)
 
     listing = verbs.add_parser("list", help="list the installed families",
@@ -95,6 +96,28 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("spec", type=Path)
     validate.set_defaults(run=_run_validate)
     return parser
+
+
+def _paper_args(build: argparse.ArgumentParser) -> None:
+    """Options for printed copies: a roster, the paper size, a fixed layout, progress."""
+    build.add_argument("--roster", type=Path, metavar="CSV",
+                       help="one copy per student of this class list (CSV with an 'id' column; "
+                            "'name' and 'version' optional)")
+    build.add_argument("--paper", choices=("a4", "us-letter"), help="paper size (default: a4)")
+    build.add_argument("--layout", choices=("flow", "fixed"),
+                       help="fixed: every copy has the same pages, each answer box in the same place")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _apply_paper_args(args: argparse.Namespace, changes: dict[str, Any]) -> None:
+    if args.roster is not None:
+        changes["roster"] = args.roster
+    if args.paper:
+        changes["paper"] = args.paper
+    if args.layout:
+        changes["layout"] = args.layout
+    if args.versions is not None:
+        changes["versions_given"] = True
 
 
 def _instance_args(parser: argparse.ArgumentParser) -> None:
@@ -163,9 +186,10 @@ def _run_build(args: argparse.Namespace) -> int:
         changes["formats"] = args.format
     if args.engine:
         changes["engine"] = args.engine
+    _apply_paper_args(args, changes)
     spec = dataclasses.replace(spec, **changes)
     out_dir = args.output or Path("out") / spec.name
-    result = build(spec, registry, out_dir, key=not args.no_key)
+    result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
     print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({spec.versions} version"

@@ -23,8 +23,11 @@ from .yamlpos import KeyPath, Located, format_path, load
 
 FORMATS = ("md", "tex", "typ", "pdf", "json")
 ENGINES = ("typst", "latex")
-TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems")
-PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues")
+TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "problems",
+            "roster", "paper", "layout")
+PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues", "new_page")
+PAPERS = ("a4", "us-letter")
+LAYOUTS = ("flow", "fixed")
 MAX_VERSIONS = 702  # A..ZZ
 
 
@@ -43,6 +46,8 @@ class ProblemSpec:
     key_path: str = ""
     #: Its parts continue the previous problem's question (same number, next letters).
     continues: bool = False
+    #: The question starts on a new page.
+    new_page: bool = False
 
     @property
     def total_points(self) -> Fraction:
@@ -66,6 +71,14 @@ class ProblemSet:
     formats: tuple[str, ...]
     engine: str
     problems: tuple[ProblemSpec, ...]
+    #: A class list (CSV) to make one copy per student from, relative paths
+    #: already resolved against the spec's folder.
+    roster: Path | None = None
+    #: Whether the spec (or --versions) says how many versions: with a
+    #: roster, students then share them instead of each getting their own.
+    versions_given: bool = False
+    paper: str = "a4"
+    layout: str = "flow"
 
     @property
     def name(self) -> str:
@@ -141,6 +154,9 @@ class _Checker:
         engine = root.get("engine", "typst")
         if engine not in ENGINES:
             self.report(("engine",), f"expected {one_of(ENGINES)}, found {engine!r}{did_you_mean(str(engine), ENGINES)}")
+        paper = self._choice(root, "paper", PAPERS, "a4")
+        layout = self._choice(root, "layout", LAYOUTS, "flow")
+        roster = self._text(root, ("roster",))
         raw_problems = root.get("problems")
         problems: list[ProblemSpec] = []
         if not isinstance(raw_problems, list) or not raw_problems:
@@ -156,9 +172,18 @@ class _Checker:
         return ProblemSet(
             path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
             seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems),
+            roster=(Path(self.doc.file).parent / roster) if roster else None,
+            versions_given="versions" in root, paper=paper, layout=layout,
         )
 
     # -- pieces ----------------------------------------------------------------
+
+    def _choice(self, mapping: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = mapping.get(key, default)
+        if value not in allowed:
+            self.report((key,), f"expected {one_of(allowed)}, found {value!r}{did_you_mean(str(value), allowed)}")
+            return default
+        return str(value)
 
     def _check_continues(self, problems: list[ProblemSpec], index: int) -> None:
         """A question made of several problems shows points on each part, so
@@ -259,9 +284,17 @@ class _Checker:
         if not isinstance(continues, bool):
             self.report(path + ("continues",), f"expected true or false, found {continues!r}")
             continues = False
+        new_page = raw.get("new_page", False)
+        if not isinstance(new_page, bool):
+            self.report(path + ("new_page",), f"expected true or false, found {new_page!r}")
+            new_page = False
+        elif new_page and continues:
+            self.report(path + ("new_page",), "a problem that continues the previous question cannot start a new "
+                                              "page; put `new_page: true` on the problem it continues")
+            new_page = False
         where_path = path + ("where",) if "where" in raw else path
         return ProblemSpec(problem_id, family, parts, points, overrides, where,
-                           self.doc.where(where_path), format_path(where_path), continues)
+                           self.doc.where(where_path), format_path(where_path), continues, new_page)
 
     def _available_parts(self, family: type[Family], overrides: Mapping[str, Distribution],
                          path: KeyPath) -> tuple[str, ...]:

@@ -62,7 +62,10 @@ def typst_pdf(source: str, name: str, timestamp: int, files: Mapping[str, bytes]
     import typst
 
     if not hasattr(_local, "compiler"):  # one per thread: its font book is reused
-        _local.compiler = typst.Compiler(ignore_system_fonts=True)
+        # CJK fonts (when installed) for names in a roster: Typst's own lack those scripts.
+        from .stamp import font_folders
+
+        _local.compiler = typst.Compiler(ignore_system_fonts=True, font_paths=font_folders())
     compiler = _local.compiler
     main = source.encode("utf-8")
     project: bytes | dict[str, bytes] = {"main.typ": main, **files} if files else main
