@@ -170,7 +170,7 @@ class CopyPlan:
         made = self._qr.setdefault((fmt, copy.name), [])
         for page in range(len(made) + 1, pages + 1):
             payload = stamps.qr_payload(self.digest, copy.version, copy.student.id, page)
-            made.append(stamps.typst_string(stamps.qr_svg(payload)) if fmt == "typ" else stamps.qr_pdf(payload))
+            made.append(stamps.typst_string(stamps.qr_svg(payload)) if fmt == "typ" else stamps.qr_pdf(payload, self.timestamp))
         return made[:pages]
 
     def _qr_files(self, copy: Copy, pages: int) -> dict[str, bytes]:

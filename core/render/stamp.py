@@ -51,11 +51,24 @@ def qr_svg(payload: str) -> str:
     return out.getvalue().decode("ascii")
 
 
-def qr_pdf(payload: str) -> bytes:
-    """The QR code of ``payload`` as a one-page PDF, for LaTeX."""
+def qr_pdf(payload: str, timestamp: int) -> bytes:
+    """The QR code of ``payload`` as a one-page PDF, for LaTeX, dated
+    ``timestamp`` (segno dates it now: the same build would differ)."""
+    import datetime
+
     out = io.BytesIO()
     _qr(payload).save(out, kind="pdf", scale=1, border=0)
-    return out.getvalue()
+    pdf = out.getvalue()
+    when = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y%m%d%H%M%S")
+    dated = _PDF_DATE.sub(f"/CreationDate(D:{when}+00'00')".encode(), pdf)
+    if len(dated) != len(pdf):  # the cross-reference offsets would be wrong: let Typst draw it instead
+        from .pdf import svg_to_pdf
+
+        return svg_to_pdf(qr_svg(payload), timestamp)
+    return dated
+
+
+_PDF_DATE = re.compile(rb"/CreationDate\(D:[^)]*\)")
 
 
 def typst_string(text: str) -> str:
