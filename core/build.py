@@ -110,6 +110,10 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
 def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
     """A roster's plan of copies (genexam.copies), or None without a roster."""
+    if spec.layout == "fixed":
+        from .copies import require_layout
+
+        require_layout(spec)
     if spec.roster is None:
         return None
     from .copies import CopyPlan
