@@ -17,6 +17,8 @@ from pathlib import Path
 #: Both layouts use 2.2 cm side margins and a 2.2 cm bottom margin.
 SIDE_MARGIN = 2.2 / 2.54 * 72
 BOTTOM_MARGIN = 2.2 / 2.54 * 72
+#: The running header ends above this (LaTeX's text area starts at 62 pt, Typst's at 68 pt).
+HEADER_BOTTOM = 56.0
 #: pdftotext measures glyph boxes: a justified line's last comma or hyphen
 #: hangs a little into the margin (Typst's overhang), by design.
 TOLERANCE = 3.0
@@ -58,12 +60,9 @@ class Page:
     @property
     def body(self) -> list[Line]:
         """The lines between the running header and the footer, top to bottom."""
-        top = 0.0
-        if self.number > 1 and self.lines:  # the running header: the first line(s), above the text
-            first = min(line.y0 for line in self.lines)
-            top = max(line.y1 for line in self.lines if line.y0 < first + 4) + 0.5
+        top = HEADER_BOTTOM if self.number > 1 else 0.0  # the running header sits above the text area
         footer = self.footer_top - 1
-        return sorted((ln for ln in self.lines if ln.y0 >= top and ln.y0 < footer), key=lambda ln: (ln.y0, ln.x0))
+        return sorted((ln for ln in self.lines if ln.y1 >= top and ln.y0 < footer), key=lambda ln: (ln.y0, ln.x0))
 
 
 def read_pages(pdf: Path) -> list[Page]:
