@@ -80,6 +80,8 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
             table, spec_text = conversions[fmt]()
             docs = documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
+            if fmt == "typ" and spec.layout == "fixed" and not plan:
+                docs = _fixed_layout(spec, versions, docs, svg_files, files)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
             if fmt == "tex" and figure_pdfs:
@@ -111,9 +113,9 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
     """A roster's plan of copies (genexam.copies), or None without a roster."""
     if spec.layout == "fixed":
-        from .copies import require_layout
+        from .fixed_layout import require_typst
 
-        require_layout(spec)
+        require_typst(spec)
     if spec.roster is None:
         return None
     from .copies import CopyPlan
@@ -122,6 +124,16 @@ def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
     if plan and plan.note and warn is not None:
         print(f"genexam: note: {plan.note}", file=warn)
     return plan
+
+
+def _fixed_layout(spec: ProblemSet, versions: dict[str, list[Instance]], docs: dict[str, str],
+                  svg_files: dict[str, bytes], files: dict[str, bytes]) -> dict[str, str]:
+    """Give every version's exam the same block heights (genexam.fixed_layout); adds layout.json."""
+    from .fixed_layout import settle
+
+    docs, layout = settle(spec, versions, docs, svg_files)
+    files["layout.json"] = layout.document(max(box["page"] for box in layout.boxes) if layout.boxes else 1)
+    return docs
 
 
 def require_tools(spec: ProblemSet) -> None:

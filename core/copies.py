@@ -295,20 +295,6 @@ class CopyPlan:
         return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
 
 
-def require_layout(spec: ProblemSet) -> None:
-    """Stop before any work when the spec asks for a layout this build cannot make.
-
-    ``layout: fixed`` (the same pages and answer-box positions in every copy)
-    is accepted in the spec but not made yet: stopping here is better than
-    copies whose pages silently differ."""
-    if spec.layout == "fixed":
-        from .errors import GenexamError
-
-        raise GenexamError(f"{spec.path}: layout: fixed (every copy with the same pages) is not available in this "
-                           "version of genexam; remove `layout: fixed` (or --layout fixed) to build with the flowing "
-                           "layout, and use `new_page: true` on problems to start them on a page of their own")
-
-
 def _page_count(pdf: bytes) -> int:
     from pypdf import PdfReader
 

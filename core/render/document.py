@@ -49,6 +49,7 @@ class DocumentView:
     total_points: str
     questions: tuple[QuestionView, ...]
     paper: str = "a4"
+    layout: str = "flow"  # "fixed": every version's blocks get the same heights (genexam.fixed_layout)
     #: Whose copy this is (a roster build): name, id and QR codes, or None.
     stamp: "CopyStamp | None" = None
 
@@ -121,4 +122,5 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
         title=spec_text.title, course=spec_text.course, date=spec_text.date,
         instructions=spec_text.instructions, version=version, key=key,
         total_points=format_points(total), questions=tuple(questions), paper=spec.paper,
+        layout=spec.layout,
     )
