@@ -27,6 +27,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from .errors import GenexamError
+from .fixed_layout import FixedLayout
 from .instances import Instance, make_version
 from .progress import BuildProgress
 from .render.document import CopyStamp, DocumentView, SpecText, document
@@ -86,6 +88,8 @@ class CopyPlan:
         self.sources: dict[str, str] = {}  # copy's final source file name -> text
         self.recompiled = 0  # copies set a second time for want of QR codes (see module doc)
         self.timestamp = pdf_timestamp(spec.date)
+        self._versions: dict[str, list[Instance]] = {}
+        self.fixed: FixedLayout | None = None  # the shared block heights, with layout: fixed
 
     @classmethod
     def for_spec(cls, spec: ProblemSet, quiet: bool = False) -> "CopyPlan | None":
@@ -104,8 +108,10 @@ class CopyPlan:
         """The instances each label prints: per version, or per student drawn
         from (seed, student id), so adding a student changes no one else's."""
         if self.shared:
-            return {label: make_version(self.spec, label, solved) for label in self.labels}
-        return {c.label: make_version(self.spec, f"student:{c.student.id}", solved) for c in self.copies}
+            self._versions = {label: make_version(self.spec, label, solved) for label in self.labels}
+        else:
+            self._versions = {c.label: make_version(self.spec, f"student:{c.student.id}", solved) for c in self.copies}
+        return self._versions
 
     # -- laying out ----------------------------------------------------------------
 
@@ -163,8 +169,9 @@ class CopyPlan:
         qr = tuple(codes) if fmt == "typ" else ((f"qr/c{copy.index}-",) if codes else ())
         stamp = CopyStamp(name=self._printed(fmt, copy.student.name), student_id=self._printed(fmt, copy.student.id),
                           version=self._printed(fmt, copy.version), qr=qr)
-        return render_layout(fmt, dataclasses.replace(view, version=self._version_markup(fmt, copy.version),
+        text = render_layout(fmt, dataclasses.replace(view, version=self._version_markup(fmt, copy.version),
                                                       stamp=stamp))
+        return self.fixed.apply(text) if self.fixed and fmt == "typ" else text
 
     def _qr_codes(self, fmt: str, copy: Copy, pages: int) -> list[Any]:
         made = self._qr.setdefault((fmt, copy.name), [])
@@ -217,6 +224,9 @@ class CopyPlan:
                 first = list({c.label: c for c in reversed(self.copies)}.values())[::-1]
             else:
                 first = self.copies[:workers]
+            measured = first if self.shared else self.copies  # fixed layout: every distinct instance
+            if fmt == "typ" and self.spec.layout == "fixed":
+                self._settle_fixed_layout(measured, files)
             run(first, lambda c: QR_GUESS, keys, bar)
             by_label = {c.label: self.pages[c.name] for c in first}
             longest = max(self.pages.values())
@@ -229,7 +239,18 @@ class CopyPlan:
                 self.recompiled += len(short)
                 bar.total += len(short)
                 run(short, lambda c: self.pages[c.name], {}, bar)
+        if self.fixed and len({self.pages[c.name] for c in self.copies}) > 1:
+            counts = sorted({self.pages[c.name] for c in self.copies})
+            raise GenexamError(f"layout: fixed: the copies have {' or '.join(map(str, counts))} pages; this is a "
+                               "bug in the fixed layout: please report it with the spec and roster")
         return results
+
+    def _settle_fixed_layout(self, first: Sequence[Copy], files: Mapping[str, bytes]) -> None:
+        """Measure one copy of each version (or each student's own) and fix the shared block heights."""
+        layout = FixedLayout(self.spec, self._versions)
+        layout.measure({c.version: self._render_copy("typ", c, 0) for c in first}, files)
+        self.fixed = layout
+        layout.record({c.version: self._render_copy("typ", c, 0) for c in first}, files)
 
     def compile_with(self, fmt: str, compile_many: Compile) -> Callable[..., dict[str, TypstResult]]:
         """``compile`` in the shape of the build's PDF functions (docs, timestamp, files)."""
@@ -255,6 +276,8 @@ class CopyPlan:
                 out.update(self._latex_files)
         if "pdf" in formats and self.pages:
             out["print.pdf"] = self.print_pdf(files)
+        if self.fixed is not None:
+            out["layout.json"] = self.fixed.document(max(self.pages.values(), default=1))
         if "answers.json" in files:
             out["answers.json"] = self.answers_json(files["answers.json"])
         return out

@@ -95,8 +95,11 @@ class FixedLayout:
         for block, (height, version) in sorted(tallest.items()):
             if block.endswith("-box"):
                 continue
+            # A part's text and its box are one unbreakable block; a question's
+            # text and a one-part question's box are two (they may go on two pages).
             answer = tallest.get(f"{block}-box", (0.0, ""))[0]
-            if page and height + answer + _GAPS_PT > page:
+            together = height + answer + _GAPS_PT if _ID.match(block) and _ID.match(block).group(2) else max(height, answer)
+            if page and together > page:
                 raise GenexamError(
                     f"{self.spec.path}: layout: fixed: {self._describe(block)} does not fit on one page in version "
                     f"{version}: its text is {height:.0f} pt tall" + (f" and its answer box {answer:.0f} pt" if answer else "")
@@ -117,11 +120,15 @@ class FixedLayout:
         placed = _each(sources, files, "<gx-box>")
         first_version, boxes = next(iter(placed.items()))
         where = [(b["id"], b["page"], round(b["y"], 1)) for b in boxes]
+
+        def same(a: tuple[str, int, float] | None, b: tuple[str, int, float] | None) -> bool:
+            return a is not None and b is not None and a[:2] == b[:2] and abs(a[2] - b[2]) < 0.2
+
         for version, others in placed.items():
             theirs = [(b["id"], b["page"], round(b["y"], 1)) for b in others]
-            if theirs != where:
-                differ = next((a, b) for a, b in zip(where + [None] * len(theirs), theirs + [None] * len(where))
-                              if a != b)
+            pairs = list(zip(where + [None] * len(theirs), theirs + [None] * len(where)))[:max(len(where), len(theirs))]
+            differ = next(((a, b) for a, b in pairs if not same(a, b)), None)
+            if differ is not None:
                 raise GenexamError(f"{self.spec.path}: layout: fixed: version {version} places "
                                    f"{differ[1]} where version {first_version} has {differ[0]}; this is a bug in "
                                    "the fixed layout: please report it with the spec")
@@ -152,7 +159,7 @@ def settle(spec: ProblemSet, versions: Mapping[str, Sequence[Instance]], docs: M
     heights (the keys flow as usual)."""
     layout = FixedLayout(spec, versions)
     exams = {name: source for name, source in docs.items() if name.startswith("exam-")}
-    layout.measure(exams, files)
+    layout.measure({name.removeprefix("exam-"): source for name, source in exams.items()}, files)
     settled = {name: layout.apply(source) if name in exams else source for name, source in docs.items()}
-    layout.record({name: settled[name] for name in exams}, files)
+    layout.record({name.removeprefix("exam-"): settled[name] for name in exams}, files)
     return settled, layout
