@@ -37,11 +37,12 @@ class BuildResult:
 
 
 def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
-          write: bool = True, warn: TextIO | None = sys.stderr, quiet: bool = False) -> BuildResult:
+          write: bool = True, warn: TextIO | None = sys.stderr, quiet: bool = False,
+          cache: bool = True) -> BuildResult:
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
     Nothing is written until every file has been made."""
     require_tools(spec)  # before any work: minutes of drawing and rendering would be wasted
-    plan = _copy_plan(spec, warn, quiet)
+    plan = _copy_plan(spec, warn, quiet, cache)
     labels = spec.version_labels
     solved: dict = {}
     versions = plan.versions(solved) if plan else {label: make_version(spec, label, solved) for label in labels}
@@ -63,7 +64,12 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     # Markdown and JSON, and then lays out one format while Typst compiles
     # the other's PDFs on the remaining cores.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool:
-        conversions = {fmt: _convert(pool, spec, texts, fmt) for fmt in wanted}
+        convert_many = pandoc.convert_many
+        if cache:  # genexam.cache: unchanged text is converted and typeset once
+            from .cache import cached_convert
+
+            convert_many = cached_convert(convert_many)
+        conversions = {fmt: _convert(pool, spec, texts, fmt, key, convert_many) for fmt in wanted}
         figure_pdfs = {path: pool.submit(svg_to_pdf, svg, timestamp)
                        for path, svg in figures.items()} if latex_figures else {}
         if "md" in formats or "typ" in formats:
@@ -90,6 +96,10 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
                 compile_pdfs = typst_pdfs if fmt == "typ" else _latex_pdfs
+                if cache:
+                    from .cache import cached_compile, latex_id, typst_id
+
+                    compile_pdfs = cached_compile(compile_pdfs, typst_id if fmt == "typ" else latex_id)
                 if plan:
                     compile_pdfs = plan.compile_with(fmt, compile_pdfs)
                 pdfs = pool.submit(compile_pdfs, docs, timestamp, svg_files if fmt == "typ" else pdf_files)
@@ -110,7 +120,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     return BuildResult(out_dir, dict(sorted(files.items())), warnings)
 
 
-def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
+def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool, cache: bool = True):
     """A roster's plan of copies (genexam.copies), or None without a roster."""
     if spec.layout == "fixed":
         from .fixed_layout import require_typst
@@ -120,7 +130,7 @@ def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool):
         return None
     from .copies import CopyPlan
 
-    plan = CopyPlan.for_spec(spec, quiet=quiet)
+    plan = CopyPlan.for_spec(spec, quiet=quiet, cache=cache)
     if plan and plan.note and warn is not None:
         print(f"genexam: note: {plan.note}", file=warn)
     return plan
@@ -144,16 +154,19 @@ def require_tools(spec: ProblemSet) -> None:
 
 
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, texts: dict[str, list[ProblemText]],
-             fmt: str) -> Callable[[], tuple[dict[str, str], SpecText]]:
+             fmt: str, key: bool = True, convert_many: Callable[..., list[str]] = pandoc.convert_many
+             ) -> Callable[[], tuple[dict[str, str], SpecText]]:
     """Start converting every fragment, and the spec's own text, to ``fmt``;
     the returned function waits for the results (in the caller's thread, so
     no pool worker ever waits on another)."""
+    # An exam-only build converts no solutions (they would be wasted work, and never printed).
     fragments = [f for problems in texts.values() for t in problems
-                 for f in (t.statement, *(x for p in t.parts for x in (p.statement, p.solution)))]
+                 for f in (t.statement, *(x for p in t.parts for x in ((p.statement, p.solution) if key
+                                                                        else (p.statement,))))]
     spec_fields = [pandoc.escape_markdown(spec.title), pandoc.escape_markdown(spec.course),
                    pandoc.escape_markdown(spec.date), spec.instructions]
-    body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt])
-    head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER)
+    body = pool.submit(convert_many, fragments, PANDOC_FORMATS[fmt])
+    head = pool.submit(convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER)
 
     def collect() -> tuple[dict[str, str], SpecText]:
         converted = body.result()

@@ -107,6 +107,9 @@ def _paper_args(build: argparse.ArgumentParser) -> None:
     build.add_argument("--layout", choices=("flow", "fixed"),
                        help="fixed: every copy has the same pages, each answer box in the same place")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--no-cache", action="store_true",
+                       help="convert and typeset everything again, bypassing the cache of pandoc and PDF "
+                            "results (in $XDG_CACHE_HOME/genexam or ~/.cache/genexam)")
 
 
 def _apply_paper_args(args: argparse.Namespace, changes: dict[str, Any]) -> None:
@@ -189,7 +192,7 @@ def _run_build(args: argparse.Namespace) -> int:
     _apply_paper_args(args, changes)
     spec = dataclasses.replace(spec, **changes)
     out_dir = args.output or Path("out") / spec.name
-    result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet)
+    result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet, cache=not args.no_cache)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
     print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({spec.versions} version"

@@ -24,12 +24,14 @@ import hashlib
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from .errors import GenexamError
 from .fixed_layout import FixedLayout
 from .instances import Instance, make_version
+from .cache import cached_bytes
 from .progress import BuildProgress
 from .render.document import CopyStamp, DocumentView, SpecText, document
 from .render.layout import render_layout
@@ -63,8 +65,9 @@ class CopyPlan:
     """Who gets which copy, and the hooks the build calls to draw, lay out,
     compile and join the copies."""
 
-    def __init__(self, spec: ProblemSet, roster: Roster, quiet: bool = False):
+    def __init__(self, spec: ProblemSet, roster: Roster, quiet: bool = False, cache: bool = True):
         self.spec = spec
+        self.cache = cache
         self.roster = roster
         self.quiet = quiet
         # Students share versions when the spec names a number of them or
@@ -92,11 +95,11 @@ class CopyPlan:
         self.fixed: FixedLayout | None = None  # the shared block heights, with layout: fixed
 
     @classmethod
-    def for_spec(cls, spec: ProblemSet, quiet: bool = False) -> "CopyPlan | None":
+    def for_spec(cls, spec: ProblemSet, quiet: bool = False, cache: bool = True) -> "CopyPlan | None":
         """The plan for ``spec``'s roster, or None when it has none."""
         if spec.roster is None:
             return None
-        return cls(spec, read_roster(spec.roster), quiet)
+        return cls(spec, read_roster(spec.roster), quiet, cache)
 
     @property
     def note(self) -> str:
@@ -177,7 +180,12 @@ class CopyPlan:
         made = self._qr.setdefault((fmt, copy.name), [])
         for page in range(len(made) + 1, pages + 1):
             payload = stamps.qr_payload(self.digest, copy.version, copy.student.id, page)
-            made.append(stamps.typst_string(stamps.qr_svg(payload)) if fmt == "typ" else stamps.qr_pdf(payload, self.timestamp))
+            if fmt == "typ":
+                svg = cached_bytes("qr-svg", [payload], lambda: stamps.qr_svg(payload).encode(), self.cache)
+                made.append(stamps.typst_string(svg.decode()))
+            else:
+                made.append(cached_bytes("qr-pdf", [payload, str(self.timestamp)],
+                                         lambda: stamps.qr_pdf(payload, self.timestamp), self.cache))
         return made[:pages]
 
     def _qr_files(self, copy: Copy, pages: int) -> dict[str, bytes]:
@@ -275,7 +283,9 @@ class CopyPlan:
             if fmt == "tex":
                 out.update(self._latex_files)
         if "pdf" in formats and self.pages:
-            out["print.pdf"] = self.print_pdf(files)
+            copies = [files[f"{copy.name}.pdf"] for copy in self.copies]
+            out["print.pdf"] = cached_bytes("print.pdf", [self.spec.title, *copies],
+                                            lambda: self.print_pdf(files), self.cache)
         if self.fixed is not None:
             out["layout.json"] = self.fixed.document(max(self.pages.values(), default=1))
         if "answers.json" in files:
@@ -318,7 +328,15 @@ class CopyPlan:
         return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
 
 
+_COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?/Type\s*/Pages\b")
+
+
 def _page_count(pdf: bytes) -> int:
+    """The page count of a PDF: read from its page tree's root (the largest
+    /Count of a /Pages node) when written plainly, else by pypdf."""
+    counts = [int(a or b) for a, b in _COUNT.findall(pdf)]
+    if counts:
+        return max(counts)
     from pypdf import PdfReader
 
     return len(PdfReader(io.BytesIO(pdf)).pages)

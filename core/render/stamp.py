@@ -36,6 +36,7 @@ def qr_payload(digest: str, version: str, student_id: str, page: int) -> str:
                       ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=8192)  # a page's code is drawn for Typst and for LaTeX: encode it once
 def _qr(payload: str):
     import segno
 
