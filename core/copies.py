@@ -123,8 +123,8 @@ class CopyPlan:
                   convert: Callable[[str], str]) -> dict[str, str]:
         """Every document of one format: the keys, and each student's exam
         (in Markdown, one exam per version: it is not a printed copy). An
-        exam here has no QR codes yet; :meth:`compile` and :meth:`finish`
-        set the final text once the page counts are known."""
+        exam here is a placeholder: :meth:`compile` and :meth:`finish` lay
+        it out once its page count, and so its QR codes, are known."""
         for label in versions:
             for kind in kinds:
                 self._views[(fmt, label, kind == "key")] = document(
@@ -137,7 +137,9 @@ class CopyPlan:
             for label in versions:
                 out[f"key-{label}"] = render_layout(fmt, self._key_view(fmt, label))
         for copy in self.copies:
-            out[copy.name] = self._render_copy(fmt, copy, 0)
+            # Laid out in compile() (the PDF's source) or finish() (the other
+            # format), once the page counts, and so the QR codes, are known.
+            out[copy.name] = f"(the exam of {copy.student.id}: set once its page count is known)\n"
         return out
 
     def _printed(self, fmt: str, text: str) -> str:
