@@ -23,8 +23,8 @@ HEADER_BOTTOM = 56.0
 #: hangs a little into the margin (Typst's overhang), by design.
 TOLERANCE = 3.0
 #: The last line of a page sits on the text area's foot: its descenders,
-#: or a fraction's denominator, hang below it.
-DEPTH = 8.0
+#: or a display fraction's denominator (up to ~10 pt), hang below it.
+DEPTH = 12.0
 
 _LINE = re.compile(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>', re.S)
 _WORD = re.compile(r"<word [^>]*>(.*?)</word>", re.S)
