@@ -320,6 +320,10 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .build import require_tools
 
     require_tools(spec)  # the build would stop there
+    if spec.roster is not None:  # a roster's mistakes, with file:line, before any build
+        from .copies import CopyPlan
+
+        CopyPlan.for_spec(spec, quiet=True)
     solved: dict[Any, Any] = {}
     versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
