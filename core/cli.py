@@ -195,8 +195,15 @@ def _run_build(args: argparse.Namespace) -> int:
     result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet, cache=not args.no_cache)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
-    print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({spec.versions} version"
-          f"{'s' if spec.versions != 1 else ''}, {kinds}: {', '.join(spec.formats)}) in {elapsed:.1f} s")
+    made = f"{spec.versions} version{'s' if spec.versions != 1 else ''}"
+    if spec.roster is not None:
+        from .roster import read_roster
+
+        students = read_roster(spec.roster).students
+        shared = spec.versions_given or any(s.version for s in students)  # as genexam.copies decides
+        made = f"{len(students)} students, " + (made if shared else "an instance each")
+    print(f"genexam: wrote {len(result.files)} files to {out_dir}/ ({made}, {kinds}: {', '.join(spec.formats)}) "
+          f"in {elapsed:.1f} s")
     return 0
 
 
