@@ -16,7 +16,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TextIO
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence, TextIO
 
 from . import processes
 from .answers import answers_document
@@ -34,6 +34,9 @@ from .errors import GenexamError
 from .spec import ProblemSet
 from .templating import ProblemText, instance_figures, render_versions
 
+if TYPE_CHECKING:
+    from .copies import CopyPlan
+
 KINDS = ("exam", "key")
 PANDOC_FORMATS = {"tex": "latex", "typ": "typst"}
 
@@ -46,9 +49,13 @@ class BuildResult:
 
 
 def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
-          write: bool = True, warn: TextIO | None = sys.stderr) -> BuildResult:
+          write: bool = True, warn: TextIO | None = sys.stderr, quiet: bool = False,
+          cache: bool = True) -> BuildResult:
     """Build ``spec`` into ``out_dir`` (formats and engine from the spec).
-    Nothing is written until every file has been made."""
+    Nothing is written until every file has been made. With a roster, one
+    copy per student (genexam.copies); ``cache`` reuses pandoc's and the PDF
+    engine's results for unchanged inputs (genexam.cache); ``quiet`` hides the
+    progress bar."""
     require_tools(spec)  # before any work: minutes of drawing and rendering would be wasted
     formats = set(spec.formats)
     if not key and formats <= {"json"}:
@@ -62,8 +69,11 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     typst_pool = TypstPool(min(os.cpu_count() or 1, 2 * spec.versions if key else spec.versions))
     if "pdf" in formats and pdf_source == "typ":
         typst_pool.start()
+    plan = _copy_plan(spec, warn, quiet, cache)
     with typst_pool:
-        files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool)
+        files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool, plan, cache)
+    if plan:
+        files.update(plan.finish(files, spec.formats))
 
     if warn is not None:
         for line in warnings:
@@ -76,11 +86,13 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
 
 def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[str], pdf_source: str,
-                timestamp: int, typst_pool: TypstPool) -> tuple[dict[str, bytes], list[str]]:
+                timestamp: int, typst_pool: TypstPool, plan: "CopyPlan | None" = None,
+                cache: bool = True) -> tuple[dict[str, bytes], list[str]]:
     """Every output file of the build (name -> bytes), and the PDF engine's warnings."""
     labels = spec.version_labels
     solved: dict = {}
-    versions = {label: make_version(spec, label, solved) for label in labels}
+    versions = plan.versions(solved) if plan else {label: make_version(spec, label, solved) for label in labels}
+    documents = plan.documents if plan else _documents
     texts = render_versions(versions, registry.filters)
     kinds = KINDS if key else KINDS[:1]
     wanted = sorted(f for f in PANDOC_FORMATS if f in formats or ("pdf" in formats and f == pdf_source))
@@ -97,7 +109,13 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
     # Markdown and JSON, and then lays out one format while Typst compiles
     # the other's PDFs in its workers.
     with ThreadPoolExecutor(max_workers=max(1, 2 * len(wanted))) as pool, _ended_on_error(typst_pool):
-        conversions = {fmt: _convert(pool, spec, versions, texts, fmt, made_figures) for fmt in wanted}
+        convert_many = pandoc.convert_many
+        if cache:  # genexam.cache: unchanged text is converted and typeset once
+            from .cache import cached_convert
+
+            convert_many = cached_convert(convert_many)
+        conversions = {fmt: _convert(pool, spec, versions, texts, fmt, made_figures, key, convert_many)
+                       for fmt in wanted}
         # answers.json, made once: written as it is, and read by the exports (moodle, qti, html: core/export/)
         answers_text = answers_document(spec, versions) if key and formats & {"json", *EXPORT_FORMATS} else None
         exported = pool.submit(export_files, spec, versions, texts, key, answers_text)
@@ -111,12 +129,14 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
             spec_md = SpecText(*(pandoc.escape_markdown(t, inline=True) for t in (spec.title, spec.course, spec.date)),
                                spec.instructions.strip())
             files.update({f"{name}.md": text.encode()
-                          for name, text in _documents("md", spec, versions, texts, kinds, spec_md, str).items()})
+                          for name, text in documents("md", spec, versions, texts, kinds, spec_md, str).items()})
         pdfs = None
         pdf_files: dict[str, bytes] = {}
         for fmt in sorted(wanted, key=lambda f: f != pdf_source):  # the PDF's source first
             table, spec_text, origins = conversions[fmt]()
-            docs = _documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
+            docs = documents(fmt, spec, versions, texts, kinds, spec_text, table.__getitem__)
+            if fmt == "typ" and spec.layout == "fixed" and not plan:
+                docs = _fixed_layout(spec, versions, docs, svg_files, files)
             if fmt in formats:
                 files.update({f"{name}.{fmt}": text.encode() for name, text in docs.items()})
             if fmt == "tex" and figure_pdf_files is not None:
@@ -124,16 +144,58 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
                 if "tex" in formats:
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
-                if fmt == "typ":
-                    pdfs = pool.submit(typst_pdfs, docs, timestamp, svg_files, origins, pool=typst_pool)
-                else:
-                    pdfs = pool.submit(_latex_pdfs, docs, timestamp, pdf_files)
+                pdfs = pool.submit(_pdf_compiler(fmt, origins, typst_pool, plan, cache), docs, timestamp,
+                                   svg_files if fmt == "typ" else pdf_files)
         files.update(exported.result())
         if pdfs is not None:
             for name, result in pdfs.result().items():
                 files[f"{name}.pdf"] = result.pdf
                 warnings += [f"{name}.{pdf_source}: {w}" for w in result.warnings]
     return files, warnings
+
+
+def _pdf_compiler(fmt: str, origins: dict[str, str], typst_pool: TypstPool, plan: "CopyPlan | None",
+                  cache: bool) -> Callable[[dict[str, str], int, dict[str, bytes]], dict[str, TypstResult]]:
+    """(documents, timestamp, files) -> PDFs: Typst in the build's workers or
+    latexmk, looked up in the cache first, and for a roster every student's
+    copy compiled beside the keys."""
+    def typst(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
+        return typst_pdfs(docs, timestamp, files, origins, pool=typst_pool)
+
+    compile_pdfs: Callable[..., dict[str, TypstResult]] = typst if fmt == "typ" else _latex_pdfs
+    if cache:
+        from .cache import cached_compile, latex_id, typst_id
+
+        compile_pdfs = cached_compile(compile_pdfs, typst_id if fmt == "typ" else latex_id)
+    if plan:
+        compile_pdfs = plan.compile_with(fmt, compile_pdfs)
+    return compile_pdfs
+
+
+def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool, cache: bool = True) -> "CopyPlan | None":
+    """A roster's plan of copies (genexam.copies), or None without a roster."""
+    if spec.layout == "fixed":
+        from .fixed_layout import require_typst
+
+        require_typst(spec)
+    if spec.roster is None:
+        return None
+    from .copies import CopyPlan
+
+    plan = CopyPlan.for_spec(spec, quiet=quiet, cache=cache)
+    if plan and plan.note and warn is not None:
+        print(f"genexam: note: {plan.note}", file=warn)
+    return plan
+
+
+def _fixed_layout(spec: ProblemSet, versions: dict[str, list[Instance]], docs: dict[str, str],
+                  svg_files: dict[str, bytes], files: dict[str, bytes]) -> dict[str, str]:
+    """Give every version's exam the same block heights (genexam.fixed_layout); adds layout.json."""
+    from .fixed_layout import settle
+
+    docs, layout = settle(spec, versions, docs, svg_files)
+    files["layout.json"] = layout.document(max(box["page"] for box in layout.boxes) if layout.boxes else 1)
+    return docs
 
 
 @contextlib.contextmanager
@@ -159,8 +221,9 @@ def require_tools(spec: ProblemSet) -> None:
 
 
 def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, versions: dict[str, list[Instance]],
-             texts: dict[str, list[ProblemText]], fmt: str,
-             made_figures: set[str]) -> Callable[[], tuple[dict[str, str], SpecText, dict[str, str]]]:
+             texts: dict[str, list[ProblemText]], fmt: str, made_figures: set[str], key: bool = True,
+             convert_many: Callable[..., list[str]] = pandoc.convert_many
+             ) -> Callable[[], tuple[dict[str, str], SpecText, dict[str, str]]]:
     """Start converting every fragment, and the spec's own text, to ``fmt``;
     the returned function waits for the results (in the caller's thread, so
     no pool worker ever waits on another), checks that no text refers to a
@@ -174,13 +237,16 @@ def _convert(pool: ThreadPoolExecutor, spec: ProblemSet, versions: dict[str, lis
             fragments.append(t.statement)
             sources.append(where)
             for part in t.parts:
-                fragments += [part.statement, part.solution]
-                sources += [f"{where}, part {part.id}", f"{where}, the solution of part {part.id}"]
+                fragments.append(part.statement)
+                sources.append(f"{where}, part {part.id}")
+                if key:  # an exam-only build converts no solutions: wasted work, never printed
+                    fragments.append(part.solution)
+                    sources.append(f"{where}, the solution of part {part.id}")
     spec_fields = [pandoc.escape_markdown(spec.title), pandoc.escape_markdown(spec.course),
                    pandoc.escape_markdown(spec.date), spec.instructions]
     spec_sources = [f"the spec's {name}" for name in ("title", "course", "date", "instructions")]
-    body = pool.submit(pandoc.convert_many, fragments, PANDOC_FORMATS[fmt], pandoc.FAMILY_READER, sources)
-    head = pool.submit(pandoc.convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER, spec_sources)
+    body = pool.submit(convert_many, fragments, PANDOC_FORMATS[fmt], pandoc.FAMILY_READER, sources)
+    head = pool.submit(convert_many, spec_fields, PANDOC_FORMATS[fmt], pandoc.SPEC_READER, spec_sources)
 
     def collect() -> tuple[dict[str, str], SpecText, dict[str, str]]:
         converted = body.result()

@@ -127,6 +127,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-key", action="store_true",
                        help="write the exams only: no answer keys and no answers.json, safe to hand out")
     _outside_files_arg(build)
+    _paper_args(build)
     build.set_defaults(run=_run_build)
 
     listing = verbs.add_parser("list", help="list the installed families",
@@ -191,6 +192,31 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--dir", type=Path, help="where to write the package (default: ./genexam-NAME)")
     new.set_defaults(run=_run_new)
     return parser
+
+
+def _paper_args(build: argparse.ArgumentParser) -> None:
+    """Options for printed copies: a roster, the paper size, a fixed layout, progress."""
+    build.add_argument("--roster", type=Path, metavar="CSV",
+                       help="one copy per student of this class list (CSV with an 'id' column; "
+                            "'name' and 'version' optional)")
+    build.add_argument("--paper", choices=("a4", "us-letter"), help="paper size (default: a4)")
+    build.add_argument("--layout", choices=("flow", "fixed"),
+                       help="fixed: every copy has the same pages, each answer box in the same place")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--no-cache", action="store_true",
+                       help="convert and typeset everything again, bypassing the cache of pandoc and PDF "
+                            "results (in $XDG_CACHE_HOME/genexam or ~/.cache/genexam)")
+
+
+def _apply_paper_args(args: argparse.Namespace, changes: dict[str, Any]) -> None:
+    if args.roster is not None:
+        changes["roster"] = args.roster
+    if args.paper:
+        changes["paper"] = args.paper
+    if args.layout:
+        changes["layout"] = args.layout
+    if args.versions is not None:
+        changes["versions_given"] = True
 
 
 def _instance_args(parser: argparse.ArgumentParser) -> None:
@@ -266,15 +292,23 @@ def _run_build(args: argparse.Namespace) -> int:
         changes["formats"] = args.format
     if args.engine:
         changes["engine"] = args.engine
+    _apply_paper_args(args, changes)
     spec = dataclasses.replace(spec, **changes)
     from .output import default_output_dir
 
     out_dir = args.output or default_output_dir(spec.name)
-    result = build(spec, registry, out_dir, key=not args.no_key)
+    result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet, cache=not args.no_cache)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
-    print(f"genexam: wrote {_count(len(result.files), 'file')} to {out_dir}/ ({_count(spec.versions, 'version')}, "
-          f"{kinds}: {', '.join(spec.formats)}) in {elapsed:.1f} s")
+    made = _count(spec.versions, "version")
+    if spec.roster is not None:
+        from .roster import read_roster
+
+        students = read_roster(spec.roster).students
+        shared = spec.versions_given or any(s.version for s in students)  # as genexam.copies decides
+        made = f"{_count(len(students), 'student')}, " + (made if shared else "an instance each")
+    print(f"genexam: wrote {_count(len(result.files), 'file')} to {out_dir}/ ({made}, {kinds}: "
+          f"{', '.join(spec.formats)}) in {elapsed:.1f} s")
     return 0
 
 
@@ -424,6 +458,10 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .build import require_tools
 
     require_tools(spec)  # the build would stop there
+    if spec.roster is not None:  # a roster's mistakes, with file:line, before any build
+        from .copies import CopyPlan
+
+        CopyPlan.for_spec(spec, quiet=True)
     solved: dict[Any, Any] = {}
     versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build

@@ -27,10 +27,13 @@ FORMATS = ("md", "tex", "typ", "pdf", "json", "moodle", "qti", "html")
 #: What a spec without `formats` builds: the paper formats (the LMS exports are asked for).
 DEFAULT_FORMATS = ("md", "tex", "typ", "pdf", "json")
 ENGINES = ("typst", "latex")
-TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "lms", "problems")
+TOP_KEYS = ("title", "course", "date", "instructions", "seed", "versions", "formats", "engine", "lms", "problems",
+            "roster", "paper", "layout")
 LMS_KEYS = ("tolerance",)
 TOLERANCE_KINDS = ("relative", "absolute")
-PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues")
+PROBLEM_KEYS = ("id", "family", "points", "parts", "params", "where", "continues", "new_page")
+PAPERS = ("a4", "us-letter")
+LAYOUTS = ("flow", "fixed")
 MAX_VERSIONS = VERSIONS.value  # A..ZZ
 #: The spec's text fields that hold a page of text rather than one line.
 LONG_FIELDS = ("instructions",)
@@ -51,6 +54,8 @@ class ProblemSpec:
     key_path: str = ""
     #: Its parts continue the previous problem's question (same number, next letters).
     continues: bool = False
+    #: The question starts on a new page.
+    new_page: bool = False
 
     @property
     def total_points(self) -> Fraction:
@@ -85,6 +90,14 @@ class ProblemSet:
     engine: str
     problems: tuple[ProblemSpec, ...]
     lms: LmsOptions = LmsOptions()
+    #: A class list (CSV) to make one copy per student from, relative paths
+    #: already resolved against the spec's folder.
+    roster: Path | None = None
+    #: Whether the spec (or --versions) says how many versions: with a
+    #: roster, students then share them instead of each getting their own.
+    versions_given: bool = False
+    paper: str = "a4"
+    layout: str = "flow"
 
     @property
     def name(self) -> str:
@@ -161,6 +174,9 @@ class _Checker:
         engine = root.get("engine", "typst")
         if engine not in ENGINES:
             self.report(("engine",), f"expected {one_of(ENGINES)}, found {engine!r}{did_you_mean(str(engine), ENGINES)}")
+        paper = self._choice(root, "paper", PAPERS, "a4")
+        layout = self._choice(root, "layout", LAYOUTS, "flow")
+        roster = self._text(root, ("roster",))
         raw_problems = root.get("problems")
         problems: list[ProblemSpec] = []
         if not isinstance(raw_problems, list) or not raw_problems:
@@ -176,9 +192,18 @@ class _Checker:
         return ProblemSet(
             path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
             seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems), lms=lms,
+            roster=(Path(self.doc.file).parent / roster) if roster else None,
+            versions_given="versions" in root, paper=paper, layout=layout,
         )
 
     # -- pieces ----------------------------------------------------------------
+
+    def _choice(self, mapping: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+        value = mapping.get(key, default)
+        if value not in allowed:
+            self.report((key,), f"expected {one_of(allowed)}, found {value!r}{did_you_mean(str(value), allowed)}")
+            return default
+        return str(value)
 
     def _check_continues(self, problems: list[ProblemSpec], index: int) -> None:
         """A question made of several problems shows points on each part, so
@@ -317,9 +342,17 @@ class _Checker:
         if not isinstance(continues, bool):
             self.report(path + ("continues",), f"expected true or false, found {continues!r}")
             continues = False
+        new_page = raw.get("new_page", False)
+        if not isinstance(new_page, bool):
+            self.report(path + ("new_page",), f"expected true or false, found {new_page!r}")
+            new_page = False
+        elif new_page and continues:
+            self.report(path + ("new_page",), "a problem that continues the previous question cannot start a new "
+                                              "page; put `new_page: true` on the problem it continues")
+            new_page = False
         where_path = path + ("where",) if "where" in raw else path
         return ProblemSpec(problem_id, family, parts, points, overrides, where,
-                           self.doc.where(where_path), format_path(where_path), continues)
+                           self.doc.where(where_path), format_path(where_path), continues, new_page)
 
     def _available_parts(self, family: type[Family], overrides: Mapping[str, Distribution],
                          path: KeyPath) -> tuple[str, ...]:

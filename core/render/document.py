@@ -30,6 +30,7 @@ class QuestionView:
     points_on_parts: bool  # True when each part carries its own points
     statement: str
     parts: tuple[PartView, ...]
+    new_page: bool = False
 
     @property
     def labelled(self) -> bool:
@@ -47,6 +48,23 @@ class DocumentView:
     key: bool
     total_points: str
     questions: tuple[QuestionView, ...]
+    paper: str = "a4"
+    layout: str = "flow"  # "fixed": every version's blocks get the same heights (genexam.fixed_layout)
+    #: Whose copy this is (a roster build): name, id and QR codes, or None.
+    stamp: "CopyStamp | None" = None
+
+
+@dataclass(frozen=True)
+class CopyStamp:
+    """What identifies one student's copy, already in the target format."""
+
+    name: str  # printed in the Name field (markup of the target format)
+    student_id: str  # printed in the Student ID field and the footer
+    version: str  # the version label, or the student id for a copy of its own
+    has_id: bool = True  # False on a key shared by a version's students
+    #: Per page (1, 2, ...): Typst, the QR code's SVG as a string literal;
+    #: LaTeX, the file name of its PDF.
+    qr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ def _question(group: list[tuple[Instance, ProblemText, tuple[str, ...]]], key: b
         points_on_parts=merged or isinstance(first_instance.problem.points, tuple),
         statement=convert(first_text.statement),
         parts=tuple(parts),
+        new_page=first_instance.problem.new_page,
     )
 
 
@@ -102,5 +121,6 @@ def document(spec: ProblemSet, version: str, instances: Sequence[Instance], text
     return DocumentView(
         title=spec_text.title, course=spec_text.course, date=spec_text.date,
         instructions=spec_text.instructions, version=version, key=key,
-        total_points=format_points(total), questions=tuple(questions),
+        total_points=format_points(total), questions=tuple(questions), paper=spec.paper,
+        layout=spec.layout,
     )

@@ -1,0 +1,66 @@
+"""A progress bar for long builds: copies done, total and time left, on a
+terminal only, and only once a build has run for about a second."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+#: A build shorter than this shows nothing.
+DELAY = 1.0
+
+
+class BuildProgress:
+    """Counts finished documents; draws a rich progress bar on ``stream``
+    when it is a terminal and the build has taken longer than DELAY."""
+
+    def __init__(self, total: int, description: str = "copies", stream: TextIO | None = None,
+                 quiet: bool = False):
+        self.total = total
+        self.done = 0
+        self.description = description
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = not quiet and total > 0 and _is_terminal(self.stream)
+        self.started = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def advance(self, count: int = 1) -> None:
+        """Record ``count`` more finished documents."""
+        self.done += count
+        if not self.enabled:
+            return
+        if self._bar is None and time.monotonic() - self.started >= DELAY and self.done < self.total:
+            self._start()
+        if self._bar is not None:
+            self._bar.update(self._task, completed=self.done)
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(TextColumn("genexam: {task.description}"), BarColumn(), MofNCompleteColumn(),
+                             TextColumn("time left"), TimeRemainingColumn(),
+                             console=Console(file=self.stream), transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(self.description, total=self.total, completed=self.done)
+
+    def close(self) -> None:
+        """Remove the bar (it leaves nothing behind on the terminal)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def __enter__(self) -> "BuildProgress":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
