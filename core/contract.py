@@ -469,7 +469,7 @@ def _typst(family: type[Family], drawn: Sequence[_Drawn], texts: dict[int, Any],
 
     from .render.document import SpecText, document
     from .render.layout import render_layout
-    from .render.pdf import typst_pdf
+    from .render.pdf import typst_pdfs
     from .spec import ProblemSet
     from .templating import instance_figures
 
@@ -482,19 +482,22 @@ def _typst(family: type[Family], drawn: Sequence[_Drawn], texts: dict[int, Any],
         return sum(map(len, _fragments(texts[d.seed])))
 
     chosen = list({d.seed: d for d in [ready[0], *sorted(ready, key=size, reverse=True)][:COMPILED]}.values())
+    sources: dict[str, str] = {}
+    figures: dict[str, bytes] = {}
     for d in chosen:
         instance = _instance(family, d)
         spec = ProblemSet(Path("contract-check.yaml"), "Contract check", "", "", "", 0, 1, ("typ", "pdf"),
                           "typst", (instance.problem,))
-        figures = {path: svg.encode() for path, svg in instance_figures(instance).items()}
+        figures.update({path: svg.encode() for path, svg in instance_figures(instance).items()})
         for key in (False, True):
             view = document(spec, "A", [instance], [texts[d.seed]], SpecText("Contract check", "", "", ""), key,
                             table.__getitem__)
-            name = f"{'key' if key else 'exam'} of seed {d.seed}"
-            try:
-                result = typst_pdf(render_layout("typ", view), name, 0, figures)
-            except GenexamError as exc:
-                out.failures.append(Failure(str(exc).splitlines()[0], d.seed))
-                continue
+            sources[f"{'key' if key else 'exam'} of seed {d.seed}"] = render_layout("typ", view)
+    try:  # one batch in Typst's worker processes (a crash there is a failure, not a dead check)
+        results = typst_pdfs(sources, 0, figures)
+    except GenexamError as exc:
+        out.failures.append(Failure(str(exc).splitlines()[0], chosen[0].seed))
+    else:
+        for (name, result), d in zip(results.items(), [d for d in chosen for _ in (0, 1)]):
             out.failures += [Failure(f"Typst warns on the {name}: {w}", d.seed) for w in result.warnings]
     out.detail = f"exam and key of seed{'s' * (len(chosen) != 1)} {', '.join(str(d.seed) for d in chosen)}"
