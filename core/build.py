@@ -65,11 +65,11 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         check_output_dir(out_dir)
     timestamp = pdf_timestamp(spec.date)
     pdf_source = "tex" if spec.engine == "latex" else "typ"
+    plan = _copy_plan(spec, warn, quiet, cache)  # reads and checks the roster: before any process starts
     # Typst's workers start now: they load while the versions are drawn.
     typst_pool = TypstPool(min(os.cpu_count() or 1, 2 * spec.versions if key else spec.versions))
     if "pdf" in formats and pdf_source == "typ":
         typst_pool.start()
-    plan = _copy_plan(spec, warn, quiet, cache)
     with typst_pool:
         files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool, plan, cache)
     if plan:
