@@ -19,13 +19,13 @@ def counted(monkeypatch, tmp_path):
     calls = {"pandoc": [], "typst": []}
     real_convert, real_typst = pandoc.convert_many, build_module.typst_pdfs
 
-    def convert(fragments, to, *args):
+    def convert(fragments, to, *args, **options):
         calls["pandoc"].append(list(fragments))
-        return real_convert(fragments, to, *args)
+        return real_convert(fragments, to, *args, **options)
 
-    def typst(sources, timestamp, files=None):
+    def typst(sources, timestamp, files=None, *args, **options):
         calls["typst"].append(sorted(sources))
-        return real_typst(sources, timestamp, files)
+        return real_typst(sources, timestamp, files, *args, **options)
 
     monkeypatch.setattr(pandoc, "convert_many", convert)
     monkeypatch.setattr(build_module, "typst_pdfs", typst)
