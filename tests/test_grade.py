@@ -268,3 +268,34 @@ def test_feedback_and_report_as_pdf(build):
     assert len(list((out / "feedback").glob("*.pdf"))) == 5
     report = (out / "report.md").read_text()
     assert "## Version fairness" in report and "| A |" in report and "figures/histogram.svg" in report
+
+
+def test_a_roster_build_says_whose_version_is_whose(tmp_path):
+    """With a roster, answers.json records each student's copy: the template
+    lists the class, and a version that contradicts the roster is refused."""
+    from conftest import REPO
+
+    spec = tmp_path / "a5.yaml"
+    spec.write_text("\n".join(line for line in (PROBLEM_SETS / "a5.yaml").read_text().splitlines()
+                              if not line.startswith("versions:")) + "\n")
+    run = run_genexam("build", str(spec), "--roster", str(REPO / "tests" / "data" / "class.csv"),
+                      "--format", "json", "-o", str(tmp_path / "out"))
+    assert run.code == 0, run.stderr
+    answers = str(tmp_path / "out" / "answers.json")
+    rows = list(csv.reader(io.StringIO(run_genexam("grade", "--template", answers).stdout)))
+    students = rows[2:]
+    assert len(students) == 30 and all(row[0] == row[1] for row in students)  # an instance each
+    header = rows[0]
+    students[0][header.index("1c.cheaper")] = "rnn"
+    students[1][1] = students[0][0]  # the second student claims the first one's instance
+    with (tmp_path / "responses.csv").open("w", newline="") as file:
+        csv.writer(file).writerows([header, *students])
+    run = run_genexam("grade", answers, str(tmp_path / "responses.csv"), "--no-pdf", "-o", str(tmp_path / "g"))
+    assert run.code == 2 and "responses.csv:3:2: student" in run.stderr and not (tmp_path / "g").exists()
+    students[1][1] = ""  # the roster says which: no version needed
+    with (tmp_path / "responses.csv").open("w", newline="") as file:
+        csv.writer(file).writerows([header, *students])
+    run = run_genexam("grade", answers, str(tmp_path / "responses.csv"), "--no-pdf", "-o", str(tmp_path / "g"))
+    assert run.code == 0, run.stderr
+    grades = read_grades(tmp_path / "g" / "grades.csv")
+    assert len(grades) == 30 and grades[students[1][0]]["version"] == students[1][0]
