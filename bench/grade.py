@@ -16,26 +16,15 @@ import argparse
 import csv
 import json
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from build import GENEXAM, REPO, wall  # bench/build.py: `genexam ARGS` timed in a fresh process
+
 SPEC = REPO / "problem_sets" / "a5.yaml"
-GENEXAM = [sys.executable, "-m", "genexam.cli"]
-
-
-def wall(args: list[str], runs: int) -> float:
-    times = []
-    for attempt in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run(GENEXAM + args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if attempt:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def responses(answers: Path, students: int, out: Path) -> int:

@@ -190,7 +190,7 @@ def _classify(raw: Any, declared: str | None) -> tuple[str, Any]:
 
 def _kind_of(value: Any) -> str:
     if isinstance(value, list):
-        kinds = {_kind_of(v) for v in _flat(value)}
+        kinds = {_kind_of(v) for v in flatten(value)}
     elif isinstance(value, dict):
         kinds = {_kind_of(v) for v in value.values()}
     else:
@@ -202,10 +202,11 @@ def _kind_of(value: Any) -> str:
     return "word"
 
 
-def _flat(values: list) -> Iterator[Any]:
+def flatten(values: list) -> Iterator[Any]:
+    """The entries of a vector or a table (nested lists), in reading order."""
     for v in values:
         if isinstance(v, list):
-            yield from _flat(v)
+            yield from flatten(v)
         else:
             yield v
 

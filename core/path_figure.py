@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from xml.sax.saxutils import escape
 
 from .figures import COLOURS, FONT_FAMILY, GRID, INK
+from .figures import _f, _tick_label  # one way to print coordinates and ticks in every figure
 
 _FONT = 8
 _LABEL_FONT = 9
@@ -46,24 +47,6 @@ def nice_ticks(lo: Fraction, hi: Fraction, count: int = 5) -> list[Fraction]:
         ticks.append(t)
         t += step
     return ticks
-
-
-def _f(value: Fraction) -> str:
-    """A coordinate with exactly two decimals."""
-    hundredths = round(value * 100)
-    sign = "-" if hundredths < 0 else ""
-    whole, frac = divmod(abs(hundredths), 100)
-    return f"{sign}{whole}.{frac:02d}"
-
-
-def _tick_label(v: Fraction) -> str:
-    for places in range(4):
-        scaled = v * 10**places
-        if scaled.denominator == 1:
-            digits = str(abs(scaled.numerator)).rjust(places + 1, "0")
-            sign = "-" if v < 0 else ""
-            return sign + (digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}")
-    return _f(v)
 
 
 def _text(x: Fraction, y: Fraction, text: str, anchor: str = "middle", size: int = _FONT) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 import sympy
 
+from ..gradable import flatten
 from .parse import Parsed, Unreadable, parse_answer
 
 CORRECT, WRONG, BLANK, UNREADABLE, UNDECIDED, EXPLAINED = (
@@ -80,7 +81,7 @@ def judge(kind: str, key: Any, text: str, tolerance: Fraction | None = None,
         given = parsed.value if isinstance(parsed.value, list) else None
         if given is None:
             return [Verdict(WRONG, "expected a vector, e.g. (1, 2, 3)")] * len(entries)
-        flat = list(_flatten(given))
+        flat = list(flatten(given))
         if len(flat) != len(entries):
             return [Verdict(WRONG, f"expected {len(entries)} entries, found {len(flat)}")] * len(entries)
         return [_scalar(kind, k, Parsed(v, decimal=parsed.decimal), tolerance) for k, v in zip(entries, flat)]
@@ -90,15 +91,9 @@ def judge(kind: str, key: Any, text: str, tolerance: Fraction | None = None,
 
 
 def _entries(key: Any) -> list[Any]:
-    return list(_flatten(key)) if isinstance(key, list) else list(key.values()) if isinstance(key, dict) else [key]
+    return list(flatten(key)) if isinstance(key, list) else list(key.values()) if isinstance(key, dict) else [key]
 
 
-def _flatten(values: list) -> Any:
-    for v in values:
-        if isinstance(v, list):
-            yield from _flatten(v)
-        else:
-            yield v
 
 
 # -- choice, boolean, word -------------------------------------------------------

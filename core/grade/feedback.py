@@ -13,6 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy
 
+from ..gradable import flatten
 from ..render.pandoc import escape_markdown
 from ..texfilters import points as format_points
 from ..texfilters import tex
@@ -47,16 +48,8 @@ def key_markdown(mark: Mark) -> str:
     if kind == "big_o":
         return f"$O({tex(value)})$"
     if isinstance(value, list):
-        return "$(" + ", ".join(tex(v) for v in _flat(value)) + ")$"
+        return "$(" + ", ".join(tex(v) for v in flatten(value)) + ")$"
     return f"${tex(value)}$"
-
-
-def _flat(values: list) -> Any:
-    for v in values:
-        if isinstance(v, list):
-            yield from _flat(v)
-        else:
-            yield v
 
 
 def _written(text: str) -> str:
