@@ -68,3 +68,19 @@ def missing_integer_answers(pdf: Path, problems: list[dict]) -> list[tuple[str, 
             elif isinstance(value, int) and not isinstance(value, bool) and str(value) not in squashed:
                 missing.append((name, value))
     return missing
+
+
+def close(exact_value: Any, number: float) -> bool:
+    """A float from torch (float64) equals an exact value to 1e-9 relative."""
+    value = float(sympy.N(exact_value, 30))
+    return abs(value - number) <= 1e-9 * max(1.0, abs(value))
+
+
+def rounded(exact_value: Any) -> sympy.Float:
+    """The value correctly rounded to 4 significant digits, by mpmath at 50
+    digits (independently of genexam.decimals)."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        text = mpmath.nstr(mpmath.mpf(sympy.N(exact_value, 50)), 4, min_fixed=-30, max_fixed=30, strip_zeros=False)
+    return sympy.Float(text, 4)

@@ -8,10 +8,10 @@ import json
 import math
 import random
 
-import mpmath
 import pytest
 import sympy
 
+from answers_util import close, rounded
 from conftest import require_torch, run_solve
 from genexam.plugins.attention_mask import AttentionMask, cos_of_differences
 from genexam.sampling import draw_params
@@ -86,15 +86,6 @@ def tutorial_pe(torch, n: int, d: int = 2):
     return pe
 
 
-def close(exact_value, number: float) -> bool:
-    value = float(sympy.N(exact_value, 30))
-    return abs(value - number) <= 1e-9 * max(1.0, abs(value))
-
-
-def rounded(exact_value) -> sympy.Float:
-    with mpmath.workdps(50):
-        text = mpmath.nstr(mpmath.mpf(sympy.N(exact_value, 50)), 4, min_fixed=-30, max_fixed=30, strip_zeros=False)
-    return sympy.Float(text, 4)
 
 
 def sweep(seeds: range) -> None:

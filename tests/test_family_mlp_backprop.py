@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 import random
 
-import mpmath
 import pytest
 import sympy
 
+from answers_util import close, rounded
 from conftest import require_torch, run_solve
 from genexam.plugins.mlp_backprop import MlpBackprop
 from genexam.sampling import draw_params
@@ -78,15 +78,6 @@ def test_default_draws_avoid_the_relu_kink():
 
 # -- torch ---------------------------------------------------------------------------
 
-def close(exact_value, number: float) -> bool:
-    value = float(sympy.N(exact_value, 30))
-    return abs(value - number) <= 1e-9 * max(1.0, abs(value))
-
-
-def rounded(exact_value) -> sympy.Float:
-    with mpmath.workdps(50):
-        text = mpmath.nstr(mpmath.mpf(sympy.N(exact_value, 50)), 4, min_fixed=-30, max_fixed=30, strip_zeros=False)
-    return sympy.Float(text, 4)
 
 
 def torch_network(torch, p: dict):

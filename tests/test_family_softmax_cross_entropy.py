@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import random
 
-import mpmath
 import pytest
 import sympy
 
+from answers_util import close, rounded
 from conftest import require_torch, run_genexam, run_solve
-from genexam.decimals import approx
 from genexam.logsumexp import canonical, log_sum_exp
 from genexam.plugins.softmax_cross_entropy import SoftmaxCrossEntropy
 from genexam.sampling import draw_params
@@ -77,16 +76,6 @@ def test_log_sum_exp_forms_agree():
 
 # -- torch -------------------------------------------------------------------------
 
-def close(exact_value, number: float) -> bool:
-    value = float(sympy.N(exact_value, 30))
-    return abs(value - number) <= 1e-9 * max(1.0, abs(value))
-
-
-def rounded(exact_value) -> sympy.Float:
-    """The value correctly rounded to 4 significant digits, by mpmath at 50 digits."""
-    with mpmath.workdps(50):
-        text = mpmath.nstr(mpmath.mpf(sympy.N(exact_value, 50)), 4, min_fixed=-30, max_fixed=30, strip_zeros=False)
-    return sympy.Float(text, 4)
 
 
 def sweep(seeds: range) -> None:
