@@ -180,8 +180,8 @@ def test_print_pdf_holds_every_copy_padded_to_even_pages(class_build):
 
 def test_names_with_markup_print_as_written_in_the_typst_source(class_build):
     source = (class_build / "exam-s006.typ").read_text(encoding="utf-8")
-    assert '#let gx-name = "$x^2$ *bold* _it_ #set"' in source
-    assert '#let gx-name = "Hash # and \\\\ back"' in (class_build / "exam-s004.typ").read_text(encoding="utf-8")
+    assert '#metadata((name: "$x^2$ *bold* _it_ #set", ' in source
+    assert '#metadata((name: "Hash # and \\\\ back", ' in (class_build / "exam-s004.typ").read_text(encoding="utf-8")
 
 
 def test_per_student_copies_from_the_spec_roster_key(tmp_path):
