@@ -25,6 +25,7 @@ import io
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -84,7 +85,7 @@ class CopyPlan:
         self.digest = stamps.spec_digest(_spec_bytes(spec), spec.seed,
                                          ",".join(self.labels) if self.shared else "per-student")
         self._views: dict[tuple[str, str, bool], DocumentView] = {}
-        self._qr: dict[tuple[str, str], list[Any]] = {}  # (fmt, copy) -> per page: SVG literal or PDF bytes
+        self._qr: dict[str, dict[str, list[str]]] = {}  # copy -> format -> per page: its QR code
         self._latex_files: dict[str, bytes] = {}  # names LaTeX cannot typeset, as PDFs
         self.pages: dict[str, int] = {}  # copy name -> its page count, as compiled
         self.pdf_format = ""  # the format the PDFs were compiled from
@@ -170,29 +171,30 @@ class CopyPlan:
     def _render_copy(self, fmt: str, copy: Copy, qr_pages: int) -> str:
         """A student's exam in ``fmt`` with QR codes for pages 1..qr_pages."""
         view = self._views[(fmt, copy.label, False)]
-        codes = self._qr_codes(fmt, copy, qr_pages)
-        qr = tuple(codes) if fmt == "typ" else ((f"qr/c{copy.index}-",) if codes else ())
+        codes = self._qr_codes(copy, qr_pages)[fmt]
         stamp = CopyStamp(name=self._printed(fmt, copy.student.name), student_id=self._printed(fmt, copy.student.id),
-                          version=self._printed(fmt, copy.version), qr=qr)
+                          version=self._printed(fmt, copy.version),
+                          qr=tuple(map(stamps.typst_string, codes) if fmt == "typ" else codes))
         text = render_layout(fmt, dataclasses.replace(view, version=self._version_markup(fmt, copy.version),
                                                       stamp=stamp))
         return self.fixed.apply(text) if self.fixed and fmt == "typ" else text
 
-    def _qr_codes(self, fmt: str, copy: Copy, pages: int) -> list[Any]:
-        made = self._qr.setdefault((fmt, copy.name), [])
-        for page in range(len(made) + 1, pages + 1):
-            payload = stamps.qr_payload(self.digest, copy.version, copy.student.id, page)
-            if fmt == "typ":
-                svg = cached_bytes("qr-svg", [payload], lambda: stamps.qr_svg(payload).encode(), self.cache)
-                made.append(stamps.typst_string(svg.decode()))
-            else:
-                made.append(cached_bytes("qr-pdf", [payload, str(self.timestamp)],
-                                         lambda: stamps.qr_pdf(payload, self.timestamp), self.cache))
-        return made[:pages]
+    def _qr_codes(self, copy: Copy, pages: int) -> dict[str, list[str]]:
+        """The copy's QR codes for pages 1..pages, as SVG (Typst) and as
+        rules (LaTeX): encoded once per page, and cached per copy (a class
+        has thousands of pages; reading one entry beats encoding eight)."""
+        made = self._qr.get(copy.name)
+        if made is None or len(made["typ"]) < pages:
+            payloads = [stamps.qr_payload(self.digest, copy.version, copy.student.id, page)
+                        for page in range(1, pages + 1)]
 
-    def _qr_files(self, copy: Copy, pages: int) -> dict[str, bytes]:
-        return {f"qr/c{copy.index}-{page}.pdf": pdf
-                for page, pdf in enumerate(self._qr_codes("tex", copy, pages), start=1)}
+            def draw() -> bytes:
+                return json.dumps({"typ": [stamps.qr_svg(p) for p in payloads],
+                                   "tex": [stamps.qr_tex(p) for p in payloads]}).encode()
+
+            made = json.loads(cached_bytes("qr", payloads, draw, self.cache))
+            self._qr[copy.name] = made
+        return {fmt: codes[:pages] for fmt, codes in made.items()}
 
     # -- compiling -----------------------------------------------------------------
 
@@ -220,9 +222,6 @@ class CopyPlan:
                 chunk_files = dict(files)
                 if fmt == "tex":
                     chunk_files.update(self._latex_files)
-                    for copy in copies:
-                        if copy.name in chunk:
-                            chunk_files.update(self._qr_files(copy, sizes[copy.name]))
                 results.update(compile_many(chunk, timestamp, chunk_files))
                 for name in chunk:
                     if not name.startswith("key-"):
@@ -270,7 +269,8 @@ class CopyPlan:
 
     def finish(self, files: Mapping[str, bytes], formats: Sequence[str]) -> dict[str, bytes]:
         """The files a roster adds or replaces: each copy's final source,
-        QR codes and names for LaTeX, print.pdf and the roster in answers.json."""
+        names for LaTeX (a script pdfLaTeX cannot set), print.pdf and the
+        roster in answers.json."""
         out: dict[str, bytes] = {}
         for fmt in ("typ", "tex"):
             if fmt not in formats:
@@ -280,8 +280,6 @@ class CopyPlan:
                 name = f"{copy.name}.{fmt}"
                 text = self.sources.get(name) or self._render_copy(fmt, copy, self.pages.get(copy.name, QR_GUESS))
                 out[name] = text.encode()
-                if fmt == "tex":
-                    out.update(self._qr_files(copy, self._qr_count("tex", copy)))
             if fmt == "tex":
                 out.update(self._latex_files)
         if "pdf" in formats and self.pages:
@@ -294,24 +292,33 @@ class CopyPlan:
             out["answers.json"] = self.answers_json(files["answers.json"])
         return out
 
-    def _qr_count(self, fmt: str, copy: Copy) -> int:
-        return len(self._qr.get((fmt, copy.name), ()))
-
     def print_pdf(self, files: Mapping[str, bytes]) -> bytes:
         """Every copy in roster order, each padded with a blank page to an
-        even count (duplex: no copy starts on the back of another's page)."""
-        from pypdf import PdfReader, PdfWriter
+        even count (duplex: no copy starts on the back of another's page).
+        Joined by pikepdf (qpdf): the copies' pages are copied, not set again."""
+        import pikepdf
 
-        writer = PdfWriter()
+        joined = pikepdf.new()
+        sources = []  # kept open until the joined file is written: its pages point into them
         for copy in self.copies:
-            reader = PdfReader(io.BytesIO(files[f"{copy.name}.pdf"]))
-            writer.append(reader, import_outline=False)
-            if len(reader.pages) % 2:
-                box = reader.pages[-1].mediabox
-                writer.add_blank_page(width=box.width, height=box.height)
-        writer.add_metadata({"/Title": f"{self.spec.title} -- all copies", "/Producer": "genexam"})
+            source = pikepdf.open(io.BytesIO(files[f"{copy.name}.pdf"]))
+            sources.append(source)
+            with warnings.catch_warnings():
+                # pikepdf warns that named destinations and form fields are not
+                # carried over: a copy has neither that matters on paper, and
+                # add_pages_from(), which carries them, takes twice as long.
+                warnings.simplefilter("ignore")
+                joined.pages.extend(source.pages)
+            if len(source.pages) % 2:
+                x0, y0, x1, y1 = (float(v) for v in source.pages[-1].mediabox)
+                joined.add_blank_page(page_size=(x1 - x0, y1 - y0))
+        joined.docinfo["/Title"] = f"{self.spec.title} -- all copies"
+        joined.docinfo["/Producer"] = "genexam"
         out = io.BytesIO()
-        writer.write(out)
+        version = max((s.pdf_version for s in sources), default="1.7")
+        joined.save(out, deterministic_id=True, min_version=version)
+        for source in sources:
+            source.close()
         return out.getvalue()
 
     def answers_json(self, answers: bytes) -> bytes:
@@ -335,13 +342,14 @@ _COUNT = re.compile(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)|/Count\s+(\d+)[^>]*?
 
 def _page_count(pdf: bytes) -> int:
     """The page count of a PDF: read from its page tree's root (the largest
-    /Count of a /Pages node) when written plainly, else by pypdf."""
+    /Count of a /Pages node) when written plainly, else by pikepdf."""
     counts = [int(a or b) for a, b in _COUNT.findall(pdf)]
     if counts:
         return max(counts)
-    from pypdf import PdfReader
+    import pikepdf
 
-    return len(PdfReader(io.BytesIO(pdf)).pages)
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
 
 
 def _spec_bytes(spec: ProblemSet) -> bytes:
