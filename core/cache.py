@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .render.pdf import TypstResult
 
 #: Bumped when what is stored, or how keys are made, changes.
-LAYOUT = "1"
+LAYOUT = "2"
 
 Compile = Callable[[Mapping[str, str], int, Mapping[str, bytes]], Mapping[str, TypstResult]]
 
@@ -112,18 +112,20 @@ def cached_compile(compile_many: Compile, tool: Callable[[], str]) -> Compile:
         keys = {name: _digest(shared, source) for name, source in sources.items()}
         results: dict[str, TypstResult] = {}
         for name, key in keys.items():
-            pdf, meta = _read(key, ".pdf"), _read(key, ".json")
-            if pdf is not None and meta is not None:
+            stored = _read(key, ".typeset")
+            if stored is not None:
+                # One file per document (a class makes hundreds): its warnings
+                # as a JSON line, then the PDF.
+                head, _, pdf = stored.partition(b"\n")
                 try:
-                    results[name] = TypstResult(pdf, tuple(json.loads(meta)["warnings"]))
+                    results[name] = TypstResult(pdf, tuple(json.loads(head)["warnings"]))
                 except (ValueError, KeyError, TypeError):
                     pass
         missing = {name: source for name, source in sources.items() if name not in results}
         if missing:
             made = compile_many(missing, timestamp, files)
             for name, result in made.items():
-                _write(keys[name], ".pdf", result.pdf)
-                _write(keys[name], ".json", json.dumps({"warnings": list(result.warnings)}).encode())
+                _write(keys[name], ".typeset", json.dumps({"warnings": list(result.warnings)}).encode() + b"\n" + result.pdf)
             results.update(made)
         return {name: results[name] for name in sources}
 

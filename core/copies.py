@@ -26,6 +26,7 @@ import json
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -208,25 +209,33 @@ class CopyPlan:
         sizes: dict[str, int] = {}
         workers = os.cpu_count() or 1
 
-        def run(copies: Sequence[Copy], qr_pages: Callable[[Copy], int], extra: Mapping[str, str],
-                bar: BuildProgress) -> None:
-            batch = dict(extra)
-            for copy in copies:
+        def render(group: Sequence[Copy], qr_pages: Callable[[Copy], int]) -> tuple[dict[str, str], dict[str, bytes]]:
+            batch = {}
+            for copy in group:
                 sizes[copy.name] = qr_pages(copy)
                 batch[copy.name] = self._render_copy(fmt, copy, sizes[copy.name])
                 self.sources[f"{copy.name}.{fmt}"] = batch[copy.name]
-            names = list(batch)
+            return batch, {**files, **(self._latex_files if fmt == "tex" else {})}
+
+        def run(copies: Sequence[Copy], qr_pages: Callable[[Copy], int], extra: Mapping[str, str],
+                bar: BuildProgress) -> None:
             step = 4 * workers  # small batches: the bar moves, every core stays busy
-            for start in range(0, len(names), step):
-                chunk = {n: batch[n] for n in names[start:start + step]}
-                chunk_files = dict(files)
-                if fmt == "tex":
-                    chunk_files.update(self._latex_files)
-                results.update(compile_many(chunk, timestamp, chunk_files))
-                for name in chunk:
-                    if not name.startswith("key-"):
-                        self.pages[name] = _page_count(results[name].pdf)
-                bar.advance(len(chunk))
+            groups = [copies[start:start + step] for start in range(0, len(copies), step)] or [[]]
+            # A thread lays out the next batch (its QR codes are most of the
+            # work) while Typst's workers set this one.
+            with ThreadPoolExecutor(max_workers=1) as renderer:
+                upcoming = renderer.submit(render, groups[0], qr_pages)
+                for index in range(len(groups)):
+                    chunk, chunk_files = upcoming.result()
+                    if index + 1 < len(groups):
+                        upcoming = renderer.submit(render, groups[index + 1], qr_pages)
+                    if index == 0:
+                        chunk = {**extra, **chunk}
+                    results.update(compile_many(chunk, timestamp, chunk_files))
+                    for name in chunk:
+                        if not name.startswith("key-"):
+                            self.pages[name] = _page_count(results[name].pdf)
+                    bar.advance(len(chunk))
 
         with BuildProgress(len(self.copies) + len(keys), "copies and keys", quiet=self.quiet) as bar:
             if self.shared:
