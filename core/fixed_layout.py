@@ -19,12 +19,12 @@ import json
 import math
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Mapping, Sequence
 
-from .errors import GenexamError
+from .errors import GenexamError, RenderError
 from .instances import Instance, printed_labels
 from .render import stamp
+from .render.workers import TypstCrashed, TypstFailed, TypstJob, TypstPool
 from .spec import ProblemSet
 
 #: The line of the layout that genexam replaces with the measured heights.
@@ -42,20 +42,20 @@ def require_typst(spec: ProblemSet) -> None:
                            "(or --engine latex), or use the flowing layout")
 
 
-def _query(source: str, files: Mapping[str, bytes], selector: str) -> list[dict[str, Any]]:
-    import typst
-
-    project: bytes | dict[str, bytes] = {"main.typ": source.encode("utf-8"), **files} if files else source.encode("utf-8")
-    try:
-        found = typst.query(project, selector, ignore_system_fonts=True, font_paths=stamp.font_folders())
-    except typst.TypstError as exc:
-        raise GenexamError(f"Typst could not lay out a version to measure it: {exc.message}") from None
-    return [item["value"] for item in json.loads(found)]
-
-
 def _each(sources: Mapping[str, str], files: Mapping[str, bytes], selector: str) -> dict[str, list[dict[str, Any]]]:
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(sources, pool.map(lambda s: _query(s, files, selector), sources.values())))
+    """What ``selector`` finds in each source (version -> source), laid out by
+    Typst in worker processes: a version that crashes Typst or runs past its
+    time-out is a message naming it, not the end of genexam."""
+    jobs = [TypstJob(f"version {name}'s exam", source, format="query", selector=selector)
+            for name, source in sources.items()]
+    try:
+        with TypstPool(min(len(jobs), os.cpu_count() or 1)) as pool:
+            results = pool.compile(jobs, 0, files, stamp.font_folders())
+    except TypstFailed as exc:
+        raise GenexamError(f"Typst could not lay out {exc.document} to measure it: {exc.message}") from None
+    except TypstCrashed as exc:
+        raise RenderError(f"layout: fixed: {exc}") from None
+    return {name: [item["value"] for item in json.loads(result.found)] for name, result in zip(sources, results)}
 
 
 class FixedLayout:

@@ -92,6 +92,21 @@ def test_a_question_nested_850_deep_ends_with_a_message_naming_it(tmp_path):
     assert_nothing_left(tmp_path, tag)
 
 
+def test_a_crash_while_measuring_a_fixed_layout_ends_with_a_message(tmp_path):
+    """layout: fixed lays every version out once to measure it: in a worker
+    too, so the crash is a message naming the version, not genexam's death."""
+    spec = write_spec(tmp_path, question=DEEP_FRAC)
+    spec.write_text(spec.read_text(encoding="utf-8").replace('"seed": 1', '"seed": 1, "layout": "fixed"'),
+                    encoding="utf-8")
+    env, tag = isolated_env(tmp_path, GENEXAM_LIMIT_NESTING="2000")
+    result = genexam([str(spec), "-o", "out/x", "--format", "pdf"], tmp_path, env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "layout: fixed: version A's exam: Typst crashed" in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert_nothing_left(tmp_path, tag)
+
+
 def test_nested_brackets_in_the_instructions_hit_pandocs_time_out(tmp_path):
     spec = write_spec(tmp_path, instructions="[[[[[[[[[[[[[[x]]]]]]]]]]]]]]")
     env, tag = isolated_env(tmp_path, GENEXAM_TIMEOUT_PANDOC="2", GENEXAM_LIMIT_BRACKET_DEPTH="20")

@@ -45,7 +45,8 @@ class TypstJob:
     name: str
     source: str
     files: Mapping[str, bytes] = field(default_factory=dict)
-    format: str = "pdf"  # or "svg" (one SVG per page)
+    format: str = "pdf"  # or "svg" (one SVG per page), or "query" (the JSON of what ``selector`` finds)
+    selector: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class TypstResult:
     pdf: bytes
     warnings: tuple[str, ...]
     pages: tuple[bytes, ...] = ()  # format "svg": every page
+    found: str = ""  # format "query": the elements found, as Typst's JSON
 
 
 class TypstFailed(RenderError):
@@ -111,8 +113,14 @@ def _worker_main(requests: Connection, replies: Connection, root: str, memory: i
         _, index, batch, source, files, fmt, timestamp, font_dirs = request
         project = {**(shared[1] if shared[0] == batch else {}), **files, "main.typ": source.encode("utf-8")}
         try:
-            output, warnings = compiler(font_dirs).compile_with_warnings(
-                project, format=fmt, timestamp=timestamp)
+            if fmt.startswith("query:"):
+                # A query builds its own world (typst-py's Compiler queries only its constructor's input).
+                output = typst.query(project, fmt[len("query:"):], root=root, ignore_system_fonts=True,
+                                     font_paths=list(font_dirs))
+                warnings = []
+            else:
+                output, warnings = compiler(font_dirs).compile_with_warnings(
+                    project, format=fmt, timestamp=timestamp)
         except typst.TypstError as exc:
             at = re.search(r"main\.typ:(\d+):", str(getattr(exc, "diagnostic", "") or ""))
             replies.send(("error", index, str(getattr(exc, "message", exc)), list(getattr(exc, "hints", []) or []),
@@ -256,8 +264,8 @@ class TypstPool:
                     if worker.batch != batch:
                         worker.requests.send(("files", batch, shared))
                         worker.batch = batch
-                    worker.requests.send(("job", index, batch, job.source, dict(job.files), job.format,
-                                          timestamp, font_dirs))
+                    fmt = f"query:{job.selector}" if job.format == "query" else job.format
+                    worker.requests.send(("job", index, batch, job.source, dict(job.files), fmt, timestamp, font_dirs))
                 except OSError:  # the worker has died: its reply pipe says so below
                     pass
             now = time.monotonic()
@@ -293,6 +301,8 @@ class TypstPool:
         output, warnings = reply[2], tuple(reply[3])
         if job.format == "pdf":
             return TypstResult(output, warnings)
+        if job.format == "query":
+            return TypstResult(b"", warnings, found=output if isinstance(output, str) else output.decode("utf-8"))
         pages = tuple(output) if isinstance(output, list) else (output,)
         return TypstResult(b"", warnings, pages)
 
