@@ -16,14 +16,6 @@ from pagecheck import problems
 
 SETS = ("a3", "a5", "quiz1", "test3")
 
-#: Known, not yet mended (each a finding's start, per problem set and engine):
-#: in a5's key G (LaTeX) the VAE question, its part (a) and the start of its
-#: solution (two unbreakable displays) are held together by the statement's
-#: and the solution's \nopagebreak and overfill page 5 by 5.8 pt (keys no
-#: longer wrap part texts without a list in samepage, which overfilled keys A
-#: and M by 22 pt).
-KNOWN = {("a5", "latex"): ("a5: key-G.pdf: overfull \\vbox",)}
-
 
 def typst_findings(spec: str, versions: int, out: Path) -> list[str]:
     run = run_genexam(str(PROBLEM_SETS / f"{spec}.yaml"), "--versions", str(versions), "--format", "pdf",
@@ -69,8 +61,6 @@ def test_page_breaks_sweep(tmp_path, spec, engine):
     if engine == "latex":
         require_tool("latexmk", "the LaTeX engine")
     findings = (typst_findings if engine == "typst" else latex_findings)(spec, 20, tmp_path / "out")
-    known = KNOWN.get((spec, engine), ())
-    findings = [f for f in findings if not f.startswith(known)] if known else findings
     assert findings == [], "\n".join(findings[:40])
 
 
