@@ -19,6 +19,7 @@ own text decides its length).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -308,26 +309,24 @@ class CopyPlan:
         import pikepdf
 
         joined = pikepdf.new()
-        sources = []  # kept open until the joined file is written: its pages point into them
-        for copy in self.copies:
-            source = pikepdf.open(io.BytesIO(files[f"{copy.name}.pdf"]))
-            sources.append(source)
-            with warnings.catch_warnings():
-                # pikepdf warns that named destinations and form fields are not
-                # carried over: a copy has neither that matters on paper, and
-                # add_pages_from(), which carries them, takes twice as long.
-                warnings.simplefilter("ignore")
-                joined.pages.extend(source.pages)
-            if len(source.pages) % 2:
-                x0, y0, x1, y1 = (float(v) for v in source.pages[-1].mediabox)
-                joined.add_blank_page(page_size=(x1 - x0, y1 - y0))
-        joined.docinfo["/Title"] = f"{self.spec.title} -- all copies"
-        joined.docinfo["/Producer"] = "genexam"
-        out = io.BytesIO()
-        version = max((s.pdf_version for s in sources), default="1.7")
-        joined.save(out, deterministic_id=True, min_version=version)
-        for source in sources:
-            source.close()
+        versions: list[str] = []
+        with contextlib.ExitStack() as opened:  # the copies stay open until the joined file is written
+            for copy in self.copies:
+                source = opened.enter_context(pikepdf.open(io.BytesIO(files[f"{copy.name}.pdf"])))
+                with warnings.catch_warnings():
+                    # pikepdf warns that named destinations and form fields are not
+                    # carried over: a copy has neither that matters on paper, and
+                    # add_pages_from(), which carries them, takes twice as long.
+                    warnings.simplefilter("ignore")
+                    joined.pages.extend(source.pages)
+                if len(source.pages) % 2:
+                    x0, y0, x1, y1 = (float(v) for v in source.pages[-1].mediabox)
+                    joined.add_blank_page(page_size=(x1 - x0, y1 - y0))
+                versions.append(source.pdf_version)
+            joined.docinfo["/Title"] = f"{self.spec.title} -- all copies"
+            joined.docinfo["/Producer"] = "genexam"
+            out = io.BytesIO()
+            joined.save(out, deterministic_id=True, min_version=max(versions, default="1.7"))
         return out.getvalue()
 
     def answers_json(self, answers: bytes) -> bytes:
