@@ -46,6 +46,8 @@ SPEC_BYTES = Limit("SPEC_BYTES", "spec file size (bytes)", 1_000_000,
                    "a spec is a few kilobytes; a larger file is a mistake, read no further than this")
 BANK_BYTES = Limit("BANK_BYTES", "question bank file size (bytes)", 2_000_000,
                    "read with the cap enforced while reading: /dev/zero or a huge file cannot exhaust memory")
+ROSTER_BYTES = Limit("ROSTER_BYTES", "roster file size (bytes)", 5_000_000,
+                     "a class list of thousands is a few hundred kilobytes; read with the cap enforced while reading")
 YAML_VALUES = Limit("YAML_VALUES", "values in a YAML document, aliases expanded", 100_000,
                     "a few aliases can expand to billions of values (\"billion laughs\")")
 
@@ -84,13 +86,20 @@ BRACKET_DEPTH = Limit("BRACKET_DEPTH", "nesting depth of square brackets [ ] in 
                       "pandoc's Markdown reader takes exponential time on nested brackets (10 deep: 6 s, 12: minutes)")
 SCRIPT_DEPTH = Limit("SCRIPT_DEPTH", "nesting depth of super-/subscripts with braces (x^{x^{...}}) in math", 8,
                      "pandoc's Typst writer takes exponential time on them (16 deep: 1 s, 25: minutes)")
+ROSTER_STUDENTS = Limit("ROSTER_STUDENTS", "students in a roster", 5000,
+                        "every student is a typeset copy: 5000 copies take minutes and gigabytes of PDFs")
+STUDENT_ID = Limit("STUDENT_ID", "characters in a student id", 64,
+                   "the id is printed in every page's footer and held in every page's QR code, which holds "
+                   "a few hundred characters at most")
+STUDENT_NAME = Limit("STUDENT_NAME", "characters in a student's name", 200,
+                     "the name is printed in the name field on page 1")
 NESTING = Limit("NESTING", "nesting depth of brackets, braces and parentheses together in text", 24,
                 "an 850-deep \\frac crashed Typst with a stack overflow; real formulas nest a few levels")
 
 LIMITS: tuple[Limit, ...] = (
-    SPEC_BYTES, BANK_BYTES, YAML_VALUES, NUMBER_DIGITS, LIST_SIZE, VERSIONS, DRAWS,
+    SPEC_BYTES, BANK_BYTES, ROSTER_BYTES, YAML_VALUES, NUMBER_DIGITS, LIST_SIZE, VERSIONS, DRAWS,
     EXPR_CHARS, EXPR_DEPTH, EXPR_STEPS, EXPR_BITS, EXPR_EXPONENT, EXPR_LENGTH,
-    SHORT_TEXT, LONG_TEXT, BRACKET_DEPTH, SCRIPT_DEPTH, NESTING,
+    SHORT_TEXT, LONG_TEXT, BRACKET_DEPTH, SCRIPT_DEPTH, NESTING, ROSTER_STUDENTS, STUDENT_ID, STUDENT_NAME,
 )
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import GenexamError, Location, Problem, SpecError
+from .files import read_limited
+from .limits import ROSTER_BYTES, ROSTER_STUDENTS, STUDENT_ID, STUDENT_NAME, exceeded
 from .spec import MAX_VERSIONS, version_label
 
 COLUMNS = ("id", "name", "version")
@@ -71,14 +73,10 @@ def read_roster(path: str | Path) -> Roster:
     """Read and check the roster at ``path``; raise RosterError listing every
     problem (file:line) found."""
     path = Path(path)
-    if not path.is_file():
-        hint = " (it is a directory)" if path.is_dir() else ""
-        raise GenexamError(f"{path}: no such roster file{hint}; give the path to a CSV class list "
-                           "with a header row and an 'id' column")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise GenexamError(f"{path}: cannot read the roster: {exc.strerror}") from None
+        data = read_limited(path, ROSTER_BYTES, "roster")
+    except ValueError as exc:
+        raise GenexamError(f"{exc}; give the path to a CSV class list with a header row and an 'id' column") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -135,6 +133,13 @@ def parse_roster(text: str, path: Path) -> Roster:
             if not student_id:
                 report(line, "this student has no id; every row needs one in the 'id' column")
                 continue
+            if len(student_id) > STUDENT_ID.value or len(name) > STUDENT_NAME.value:
+                limit, found = (STUDENT_ID, student_id) if len(student_id) > STUDENT_ID.value else (STUDENT_NAME, name)
+                report(line, exceeded(limit, f"{len(found)} characters") + "; shorten it")
+                continue
+            if len(students) == ROSTER_STUDENTS.value:
+                report(line, exceeded(ROSTER_STUDENTS) + "; split the class into several rosters")
+                break
             if student_id in seen:
                 report(line, f"the id {student_id!r} is already used on line {seen[student_id]}; ids must be unique")
                 continue

@@ -222,11 +222,24 @@ def test_a_roster_build_is_byte_identical_twice(tmp_path):
 @pytest.mark.parametrize("text, words", [
     ("id,name\ns1,Ann\ns1,Bo\n", "c.csv:3: the id 's1' is already used on line 2"),
     ("name\nAnn\n", "c.csv:1: the header has no 'id' column"),
+    # An id this long overflowed every QR code (a segno traceback); a name this long ran out of its field.
+    ("id,name\ns1,Ann\n" + "x" * 3000 + ",Bo\n", "c.csv:3: over the limit on characters in a student id: at most 64"),
+    ("id,name\ns1," + "N" * 100_000 + "\n", "c.csv:2: over the limit on characters in a student's name: at most 200"),
 ])
 def test_a_bad_roster_stops_the_build_and_writes_nothing(tmp_path, text, words):
     write(tmp_path / "c.csv", text)
     run = run_genexam(str(QUIZ), "--roster", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out"))
     assert run.code != 0 and words in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_roster_that_is_not_a_regular_file_or_too_long_is_refused(tmp_path):
+    run = run_genexam(str(QUIZ), "--roster", "/dev/zero", "-o", str(tmp_path / "out"))
+    assert run.code != 0 and "/dev/zero is a device, not a regular file" in run.stderr
+    write(tmp_path / "c.csv", "id\n" + "".join(f"s{i}\n" for i in range(5)))
+    run = run_genexam(str(QUIZ), "--roster", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out"),
+                      env={"GENEXAM_LIMIT_ROSTER_STUDENTS": "3"})
+    assert run.code != 0 and "c.csv:5: over the limit on students in a roster: at most 3" in run.stderr
     assert not (tmp_path / "out").exists()
 
 
