@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from .spec import MAX_VERSIONS, version_label
 
 COLUMNS = ("id", "name", "version")
 _LABEL = re.compile(r"^[A-Z]{1,2}$")
+_EXCEL_SEPARATOR = re.compile(r"^sep=(.)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -95,24 +97,31 @@ def parse_roster(text: str, path: Path) -> Roster:
     def report(line: int, message: str) -> None:
         problems.append(Problem(Location(file, line), "", message))
 
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        raise RosterError([Problem(Location(file, 1), "", "the roster is empty; its first line is a header "
-                                                          "such as `id,name`")])
-    delimiter = _delimiter(lines[0])
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter, strict=True)
+    # Rows are split by csv alone: str.splitlines() would also split a name
+    # at U+2028, U+0085 or a form feed and invent a student from its tail.
+    lines = re.split(r"\r\n|\r|\n", text, maxsplit=2)
+    excel = _EXCEL_SEPARATOR.match(lines[0])  # Excel's "sep=;" first line names the delimiter
+    header_at = 2 if excel else 1
+    header_line = lines[header_at - 1] if len(lines) >= header_at else ""
+    if not header_line.strip():
+        raise RosterError([Problem(Location(file, header_at), "", "the roster is empty; its first line is a "
+                                                                  "header such as `id,name`")])
+    delimiter = excel.group(1) if excel else _delimiter(header_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
+        if excel:
+            next(reader)
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
-        raise RosterError([Problem(Location(file, 1), "", f"the header is not valid CSV: {exc}")]) from None
+        raise RosterError([Problem(Location(file, header_at), "", f"the header is not valid CSV: {exc}")]) from None
     lowered = [h.lower() for h in header]
     if "id" not in lowered:
-        raise RosterError([Problem(Location(file, 1), "", f"the header has no 'id' column (found "
+        raise RosterError([Problem(Location(file, header_at), "", f"the header has no 'id' column (found "
                                                           f"{', '.join(repr(h) for h in header) or 'nothing'}); "
                                                           "the first line names the columns, e.g. `id,name`")])
     for name in COLUMNS:
         if lowered.count(name) > 1:
-            report(1, f"the column {name!r} appears {lowered.count(name)} times; keep one")
+            report(header_at, f"the column {name!r} appears {lowered.count(name)} times; keep one")
     column = {name: lowered.index(name) for name in COLUMNS if name in lowered}
     ignored = tuple(h for h in header if h.lower() not in COLUMNS and h)
 
@@ -124,6 +133,10 @@ def parse_roster(text: str, path: Path) -> Roster:
             line = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # blank lines (a spreadsheet's trailing ones)
+            if any(cell.strip() for cell in row[len(header):]):
+                report(line, f"this row has {len(row)} cells but the header names {len(header)} columns; a "
+                             "name with a comma (or the delimiter) in it needs quotes: \"Ångström, Zoë\"")
+                continue
             cells = {name: row[i].strip() if i < len(row) else "" for name, i in column.items()}
             student_id, name, version = cells["id"], cells.get("name", ""), cells.get("version", "")
             bad = next((c for c in student_id + name + version if unicodedata.category(c)[0] == "C"), None)
@@ -151,13 +164,17 @@ def parse_roster(text: str, path: Path) -> Roster:
                              f"exam-{file_safe(student_id)}.pdf; change one so they differ in letters or digits")
                 continue
             files[safe] = (student_id, line)
-            if version and not _LABEL.match(version):
+            if _LABEL.match(version.upper()):
+                version = version.upper()  # "b" is version B
+            elif version:
                 report(line, f"unknown version label {version!r}; versions are labelled A, B, ... Z, AA, ... "
                              "(leave the cell empty to have one assigned)")
                 version = ""
             students.append(Student(student_id, name, version, line))
     except csv.Error as exc:
-        report(reader.line_num, f"this row is not valid CSV: {exc}")
+        hint = ("; a quote (\") opened on this line or an earlier one is never closed: close it, or write the cell without quotes"
+                if "end of data" in str(exc) or "EOF" in str(exc) else "")
+        report(reader.line_num, f"this row is not valid CSV: {exc}{hint}")
     if not students and not problems:
         report(1, "the roster lists no students: add one row per student under the header")
     if problems:
@@ -166,12 +183,13 @@ def parse_roster(text: str, path: Path) -> Roster:
 
 
 def _delimiter(header: str) -> str:
-    """Comma or semicolon, whichever splits the header into more columns
-    (spreadsheets in many locales write semicolons)."""
+    """Comma, semicolon or tab, whichever splits the header into more
+    columns (spreadsheets in many locales write semicolons; a copy from a
+    spreadsheet pastes tabs)."""
     try:
-        return csv.Sniffer().sniff(header, delimiters=",;").delimiter
+        return csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
     except csv.Error:
-        return ";" if header.count(";") > header.count(",") else ","
+        return max(",;\t", key=header.count)
 
 
 def assign_versions(roster: Roster, labels: Sequence[str] | None, seed: int) -> tuple[list[str], dict[str, str]]:

@@ -17,7 +17,7 @@ from . import expr
 from .distributions import Distribution, fixed_values
 from .errors import GenexamError, Location, Problem, SpecError, did_you_mean, one_of
 from .family import Family
-from .files import read_limited
+from .files import read_limited, resolve_spec_path
 from .limits import SPEC_BYTES, VERSIONS, text_problems
 from .registry import Registry
 from .values import parse_number
@@ -177,6 +177,12 @@ class _Checker:
         paper = self._choice(root, "paper", PAPERS, "a4")
         layout = self._choice(root, "layout", LAYOUTS, "flow")
         roster = self._text(root, ("roster",))
+        roster_path = None
+        if roster:
+            try:  # like a bank: a spec from someone else may not make genexam read (and quote) your files
+                roster_path = resolve_spec_path(roster, Path(self.doc.file).parent)
+            except ValueError as exc:
+                self.report(("roster",), str(exc))
         raw_problems = root.get("problems")
         problems: list[ProblemSpec] = []
         if not isinstance(raw_problems, list) or not raw_problems:
@@ -192,7 +198,7 @@ class _Checker:
         return ProblemSet(
             path=Path(self.doc.file), title=title, course=course, date=date, instructions=instructions,
             seed=seed, versions=versions, formats=formats, engine=str(engine), problems=tuple(problems), lms=lms,
-            roster=(Path(self.doc.file).parent / roster) if roster else None,
+            roster=roster_path,
             versions_given="versions" in root, paper=paper, layout=layout,
         )
 

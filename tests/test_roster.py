@@ -243,6 +243,30 @@ def test_a_roster_that_is_not_a_regular_file_or_too_long_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_what_spreadsheets_write_is_read_and_nothing_is_invented(tmp_path):
+    """Excel's `sep=;` line, tabs, a lower-case version, a line separator
+    (U+2028) inside a name: read as meant. A name with an unquoted comma is
+    an error at its line, not a student with half a name."""
+    from genexam.roster import parse_roster
+
+    roster = parse_roster("sep=;\nid;name;version\ns1;Ann;b\ns2;\"Bo, B\";\n", tmp_path / "x.csv")
+    assert [(s.id, s.name, s.version, s.line) for s in roster.students] == [("s1", "Ann", "B", 3), ("s2", "Bo, B", "", 4)]
+    roster = parse_roster("id\tname\ns1\tLine\u2028Sep\n", tmp_path / "t.csv")
+    assert [(s.id, s.name) for s in roster.students] == [("s1", "Line\u2028Sep")]
+    write(tmp_path / "c.csv", "id,name\ns1,Ann\ns2,Ångström, Zoë\n")
+    run = run_genexam(str(QUIZ), "--roster", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out"))
+    assert run.code != 0 and "c.csv:3: this row has 3 cells but the header names 2 columns" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_may_not_name_a_roster_outside_its_folder(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(QUIZ.read_text(encoding="utf-8") + "roster: /etc/passwd\n", encoding="utf-8")
+    run = run_genexam("validate", str(spec))
+    assert run.code != 0 and "roster: the path '/etc/passwd' is refused: it is an absolute path" in run.stderr
+    assert "root:" not in run.stderr
+
+
 def test_an_unknown_version_in_the_roster_stops_the_build(tmp_path):
     write(tmp_path / "c.csv", "id,version\ns1,A\ns2,C\n")
     run = run_genexam(str(QUIZ), "--roster", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out"))
