@@ -14,6 +14,14 @@ REPO = Path(__file__).resolve().parent.parent
 PROBLEM_SETS = REPO / "problem_sets"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Builds in the tests cache into a folder of the session's own, never
+    the user's ~/.cache/genexam: a result cached by an earlier run would
+    skip the pandoc or Typst run a test is watching."""
+    os.environ["GENEXAM_CACHE_DIR"] = str(tmp_path_factory.mktemp("genexam-cache"))
+
+
 @dataclass
 class Run:
     code: int

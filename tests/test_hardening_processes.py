@@ -63,7 +63,9 @@ def isolated_env(tmp_path: Path, **extra: str) -> tuple[dict[str, str], str]:
     tag = uuid.uuid4().hex
     scratch = tmp_path / "tmp"
     scratch.mkdir(exist_ok=True)
-    return {**os.environ, "GENEXAM_TEST_TAG": tag, "TMPDIR": str(scratch), **extra}, tag
+    # An empty cache of its own: every pandoc and Typst run happens (and can be watched and interrupted).
+    return {**os.environ, "GENEXAM_TEST_TAG": tag, "TMPDIR": str(scratch), "GENEXAM_CACHE_DIR": str(tmp_path / "cache"),
+            **extra}, tag
 
 
 def assert_nothing_left(tmp_path: Path, tag: str) -> None:
