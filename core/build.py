@@ -27,6 +27,7 @@ from .render import pandoc
 from .render.document import SpecText, document
 from .render.layout import render_layout
 from .output import check_output_dir
+from .progress import BuildProgress
 from .render.pdf import TypstResult, figure_pdfs, latex_pdf, pdf_timestamp, require_latex, typst_pdfs
 from .render.references import check_references
 from .render.workers import TypstPool
@@ -70,10 +71,15 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
     typst_pool = TypstPool(min(os.cpu_count() or 1, 2 * spec.versions if key else spec.versions))
     if "pdf" in formats and pdf_source == "typ":
         typst_pool.start()
-    with typst_pool:
-        files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool, plan, cache)
-    if plan:
-        files.update(plan.finish(files, spec.formats))
+    progress = BuildProgress(_pdf_count(spec, plan, key), "copies and keys" if plan else "PDFs", quiet=quiet)
+    with progress:
+        with typst_pool:
+            if plan:
+                plan.progress = progress
+            files, warnings = _make_files(spec, registry, key, formats, pdf_source, timestamp, typst_pool, plan,
+                                          cache, progress)
+        if plan:
+            files.update(plan.finish(files, spec.formats))
 
     if warn is not None:
         for line in warnings:
@@ -87,7 +93,7 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
 
 def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[str], pdf_source: str,
                 timestamp: int, typst_pool: TypstPool, plan: "CopyPlan | None" = None,
-                cache: bool = True) -> tuple[dict[str, bytes], list[str]]:
+                cache: bool = True, progress: BuildProgress | None = None) -> tuple[dict[str, bytes], list[str]]:
     """Every output file of the build (name -> bytes), and the PDF engine's warnings."""
     labels = spec.version_labels
     solved: dict = {}
@@ -144,7 +150,7 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
                 if "tex" in formats:
                     files.update(pdf_files)
             if "pdf" in formats and fmt == pdf_source:
-                pdfs = pool.submit(_pdf_compiler(fmt, origins, typst_pool, plan, cache), docs, timestamp,
+                pdfs = pool.submit(_pdf_compiler(fmt, origins, typst_pool, plan, cache, progress), docs, timestamp,
                                    svg_files if fmt == "typ" else pdf_files)
         files.update(exported.result())
         if pdfs is not None:
@@ -155,10 +161,12 @@ def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[st
 
 
 def _pdf_compiler(fmt: str, origins: dict[str, str], typst_pool: TypstPool, plan: "CopyPlan | None",
-                  cache: bool) -> Callable[[dict[str, str], int, dict[str, bytes]], dict[str, TypstResult]]:
+                  cache: bool, progress: BuildProgress | None = None
+                  ) -> Callable[[dict[str, str], int, dict[str, bytes]], dict[str, TypstResult]]:
     """(documents, timestamp, files) -> PDFs: Typst in the build's workers or
     latexmk, looked up in the cache first, and for a roster every student's
-    copy compiled beside the keys."""
+    copy compiled beside the keys (genexam.copies, which counts its own
+    progress); else in batches, each counted on the progress bar."""
     def typst(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
         return typst_pdfs(docs, timestamp, files, origins, pool=typst_pool)
 
@@ -168,8 +176,29 @@ def _pdf_compiler(fmt: str, origins: dict[str, str], typst_pool: TypstPool, plan
 
         compile_pdfs = cached_compile(compile_pdfs, typst_id if fmt == "typ" else latex_id)
     if plan:
-        compile_pdfs = plan.compile_with(fmt, compile_pdfs)
-    return compile_pdfs
+        return plan.compile_with(fmt, compile_pdfs)
+    if progress is None:
+        return compile_pdfs
+    counted = compile_pdfs
+
+    def in_batches(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
+        names, done = list(docs), {}
+        step = 4 * (os.cpu_count() or 1)  # small batches: the bar moves, every core stays busy
+        for start in range(0, len(names), step):
+            batch = {name: docs[name] for name in names[start:start + step]}
+            done.update(counted(batch, timestamp, files))
+            progress.advance(len(batch))
+        return done
+
+    return in_batches
+
+
+def _pdf_count(spec: ProblemSet, plan: "CopyPlan | None", key: bool) -> int:
+    """How many PDFs the build typesets: what its progress bar counts."""
+    if "pdf" not in spec.formats:
+        return 0
+    keys = len(plan.labels if plan else spec.version_labels) if key else 0
+    return len(plan.copies) + keys if plan else len(spec.version_labels) + keys
 
 
 def _copy_plan(spec: ProblemSet, warn: TextIO | None, quiet: bool, cache: bool = True) -> "CopyPlan | None":

@@ -96,6 +96,7 @@ class CopyPlan:
         self.timestamp = pdf_timestamp(spec.date)
         self._versions: dict[str, list[Instance]] = {}
         self.fixed: FixedLayout | None = None  # the shared block heights, with layout: fixed
+        self.progress: BuildProgress | None = None  # the build's bar, when it has one
 
     @classmethod
     def for_spec(cls, spec: ProblemSet, quiet: bool = False, cache: bool = True) -> "CopyPlan | None":
@@ -238,7 +239,9 @@ class CopyPlan:
                             self.pages[name] = _page_count(results[name].pdf)
                     bar.advance(len(chunk))
 
-        with BuildProgress(len(self.copies) + len(keys), "copies and keys", quiet=self.quiet) as bar:
+        with contextlib.ExitStack() as stack:
+            bar = self.progress or stack.enter_context(
+                BuildProgress(len(self.copies) + len(keys), "copies and keys", quiet=self.quiet))
             if self.shared:
                 first = list({c.label: c for c in reversed(self.copies)}.values())[::-1]
             else:

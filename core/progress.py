@@ -1,9 +1,12 @@
-"""A progress bar for long builds: copies done, total and time left, on a
-terminal only, and only once a build has run for about a second."""
+"""A progress bar for long builds: documents done, total and time left, on a
+terminal only, and only once a build has run for about a second (drawing,
+converting and measuring come first: the bar shows 0 done until the first
+document is typeset)."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -25,18 +28,28 @@ class BuildProgress:
         self.started = time.monotonic()
         self._bar: Any = None
         self._task: Any = None
+        self._lock = threading.Lock()
+        self._closed = False
+        # The bar appears after DELAY even while nothing is done yet.
+        self._timer = threading.Timer(DELAY, self._start) if self.enabled else None
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
 
     def advance(self, count: int = 1) -> None:
         """Record ``count`` more finished documents."""
-        self.done += count
-        if not self.enabled:
-            return
-        if self._bar is None and time.monotonic() - self.started >= DELAY and self.done < self.total:
-            self._start()
-        if self._bar is not None:
-            self._bar.update(self._task, completed=self.done)
+        with self._lock:
+            self.done += count
+            if self._bar is not None:
+                self._bar.update(self._task, completed=self.done, total=self.total)
 
     def _start(self) -> None:
+        with self._lock:
+            if self._closed or self._bar is not None or self.done >= self.total:
+                return
+            self._draw()
+
+    def _draw(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -48,9 +61,13 @@ class BuildProgress:
 
     def close(self) -> None:
         """Remove the bar (it leaves nothing behind on the terminal)."""
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
 
     def __enter__(self) -> "BuildProgress":
         return self
