@@ -259,6 +259,28 @@ def test_what_spreadsheets_write_is_read_and_nothing_is_invented(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("engine", ["typst", pytest.param("latex", marks=pytest.mark.sweep)])
+def test_a_long_name_and_id_fit_their_fields_on_one_line(tmp_path, engine):
+    """They are set smaller, not wrapped into the instructions, hyphenated or
+    run into the footer's page number (a 122-character name ran three lines
+    into the text; a 31-character id was hyphenated and met "Page 1")."""
+    require_tool("pdftotext", "reading the copy back")
+    if engine == "latex":
+        require_tool("latexmk", "--engine latex")
+    long_id = "2026-CS101-SECTIONB-000123456789"
+    name = "Pablo Diego José Francisco de Paula Juan Nepomuceno María de los Remedios Cipriano Ruiz y Picasso"
+    write(tmp_path / "c.csv", f"id,name\n{long_id},{name}\n")
+    run = run_genexam(str(QUIZ), "--roster", str(tmp_path / "c.csv"), "-o", str(tmp_path / "out"), "--format", "pdf",
+                      "--engine", engine)
+    assert run.code == 0, run.stderr
+    first = page_texts(tmp_path / "out" / f"exam-{long_id}.pdf")[0]
+    lines = [line for line in first.splitlines() if line.strip()]
+    name_line = next(line for line in lines if line.lstrip().startswith("Name:"))
+    assert long_id in name_line and "Picasso" in name_line  # name and id whole, on the fields' line
+    footer = next(line for line in lines if "Page 1 of" in line)
+    assert re.search(re.escape(long_id) + r"\s{2,}Page 1 of", footer), footer
+
+
 def test_a_spec_may_not_name_a_roster_outside_its_folder(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(QUIZ.read_text(encoding="utf-8") + "roster: /etc/passwd\n", encoding="utf-8")
