@@ -47,6 +47,9 @@ class BuildResult:
     out_dir: Path
     files: dict[str, bytes]
     warnings: list[str] = field(default_factory=list)
+    versions: int = 0  # how many versions were built (a roster's `version` column may name more than the spec)
+    students: int | None = None  # with a roster: how many copies
+    shared: bool = True  # with a roster: students share versions (else each has an instance of their own)
 
 
 def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
@@ -88,7 +91,10 @@ def build(spec: ProblemSet, registry: Registry, out_dir: Path, key: bool = True,
         from .output import write_atomically
 
         write_atomically(out_dir, files)
-    return BuildResult(out_dir, dict(sorted(files.items())), warnings)
+    if plan:
+        return BuildResult(out_dir, dict(sorted(files.items())), warnings, len(plan.labels) if plan.shared else 0,
+                           len(plan.copies), plan.shared)
+    return BuildResult(out_dir, dict(sorted(files.items())), warnings, spec.versions)
 
 
 def _make_files(spec: ProblemSet, registry: Registry, key: bool, formats: set[str], pdf_source: str,

@@ -300,13 +300,9 @@ def _run_build(args: argparse.Namespace) -> int:
     result = build(spec, registry, out_dir, key=not args.no_key, quiet=args.quiet, cache=not args.no_cache)
     elapsed = time.perf_counter() - start
     kinds = "exams" if args.no_key else "exams and keys"
-    made = _count(spec.versions, "version")
-    if spec.roster is not None:
-        from .roster import read_roster
-
-        students = read_roster(spec.roster).students
-        shared = spec.versions_given or any(s.version for s in students)  # as genexam.copies decides
-        made = f"{_count(len(students), 'student')}, " + (made if shared else "an instance each")
+    made = _count(result.versions, "version")
+    if result.students is not None:
+        made = f"{_count(result.students, 'student')}, " + (made if result.shared else "an instance each")
     print(f"genexam: wrote {_count(len(result.files), 'file')} to {out_dir}/ ({made}, {kinds}: "
           f"{', '.join(spec.formats)}) in {elapsed:.1f} s")
     return 0
