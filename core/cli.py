@@ -156,6 +156,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--fairness", action="store_true",
                           help="also compare the versions' instances on the families' difficulty measures "
                                "and name the outliers")
+    validate.add_argument("--roster", type=Path, metavar="CSV",
+                          help="also check this class list (as `build --roster` would read it)")
     validate.set_defaults(run=_run_validate)
 
     grade = verbs.add_parser(
@@ -454,15 +456,20 @@ def _run_validate(args: argparse.Namespace) -> int:
     from .build import require_tools
 
     require_tools(spec)  # the build would stop there
+    if args.roster is not None:
+        import dataclasses
+
+        spec = dataclasses.replace(spec, roster=args.roster)
     if spec.roster is not None:  # a roster's mistakes, with file:line, before any build
         from .copies import CopyPlan
 
-        CopyPlan.for_spec(spec, quiet=True)
+        plan = CopyPlan.for_spec(spec, quiet=True)
     solved: dict[Any, Any] = {}
     versions = {label: make_version(spec, label, solved) for label in spec.version_labels}
     render_versions(versions, registry.filters)  # so a broken family template fails here, not first in a build
     print(f"genexam: {args.spec} is valid: {_count(len(spec.problems), 'problem')}, {_count(spec.versions, 'version')} "
-          f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered")
+          f"({', '.join(spec.version_labels[:5])}{', ...' if spec.versions > 5 else ''}) drawn, solved and rendered"
+          + (f"; the roster {spec.roster} lists {_count(len(plan.copies), 'student')}" if spec.roster else ""))
     if args.fairness:
         from .fairness import fairness_report
 

@@ -281,6 +281,15 @@ def test_a_long_name_and_id_fit_their_fields_on_one_line(tmp_path, engine):
     assert re.search(re.escape(long_id) + r"\s{2,}Page 1 of", footer), footer
 
 
+def test_validate_checks_a_roster_given_on_the_command_line(tmp_path):
+    write(tmp_path / "c.csv", "id,name\ns1,Ann\ns1,Bo\n")
+    run = run_genexam("validate", str(QUIZ), "--roster", str(tmp_path / "c.csv"))
+    assert run.code == 2 and "c.csv:3: the id 's1' is already used on line 2" in run.stderr
+    write(tmp_path / "c.csv", "id,name\ns1,Ann\ns2,Bo\n")
+    run = run_genexam("validate", str(QUIZ), "--roster", str(tmp_path / "c.csv"))
+    assert run.code == 0 and "lists 2 students" in run.stdout
+
+
 def test_a_spec_may_not_name_a_roster_outside_its_folder(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text(QUIZ.read_text(encoding="utf-8") + "roster: /etc/passwd\n", encoding="utf-8")
