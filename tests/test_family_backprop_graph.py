@@ -10,6 +10,7 @@ import mpmath
 import pytest
 import sympy
 
+from answers_util import close
 from conftest import require_torch, run_solve
 from genexam.decimals import approx
 from genexam.plugins.backprop_graph import GRAPHS, BackpropGraph
@@ -128,10 +129,6 @@ def torch_graph(torch, p: dict) -> tuple[dict, dict]:
     env[graph.nodes[-1].name].backward()
     return ({k: v.item() for k, v in env.items()}, {k: v.grad.item() for k, v in env.items()})
 
-
-def close(exact_value, number: float) -> bool:
-    value = float(sympy.N(exact_value, 30))
-    return abs(value - number) <= 1e-9 * max(1.0, abs(value))
 
 
 def printed_digits_ok(exact_value) -> bool:

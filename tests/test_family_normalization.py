@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
+from answers_util import close
 from conftest import require_torch, run_solve
 from test_cli import solve
 
@@ -86,10 +87,6 @@ def torch_normalise(torch, p):
         out["running_var"] = layer.running_var.tolist()
     return out
 
-
-def close(exact, value) -> bool:
-    x = float(sympy.N(exact, 30))
-    return abs(x - value) <= 1e-9 * max(1.0, abs(x))
 
 
 def compare_with_torch(seeds, eps=None):

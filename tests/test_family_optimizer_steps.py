@@ -10,6 +10,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
+from answers_util import close
 from conftest import require_torch, run_solve
 from test_cli import solve
 
@@ -156,10 +157,6 @@ def torch_run(torch, p):
             out["v_hat"].append((state["exp_avg_sq"] / (1 - b2**t)).tolist())
     return out
 
-
-def close(exact, value) -> bool:
-    x = float(sympy.N(exact, 30))
-    return abs(x - value) <= 1e-9 * max(1.0, abs(x))
 
 
 def compare_with_torch(seeds):

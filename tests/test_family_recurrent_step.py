@@ -11,6 +11,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
+from answers_util import close
 from conftest import require_torch, run_solve
 from test_cli import solve
 
@@ -95,10 +96,6 @@ def torch_step(torch, p):
     out["params"] = sum(w.numel() for w in counted.parameters())
     return {k: (v if isinstance(v, int) else v.detach().squeeze(0).tolist()) for k, v in out.items()}
 
-
-def close(exact, value) -> bool:
-    x = float(sympy.N(exact, 30))
-    return abs(x - value) <= 1e-9 * max(1.0, abs(x))
 
 
 def compare_with_torch(seeds):
