@@ -172,7 +172,7 @@ def _pdf_compiler(fmt: str, origins: dict[str, str], typst_pool: TypstPool, plan
     """(documents, timestamp, files) -> PDFs: Typst in the build's workers or
     latexmk, looked up in the cache first, and for a roster every student's
     copy compiled beside the keys (genexam.copies, which counts its own
-    progress); else in batches, each counted on the progress bar."""
+    progress); else, when a progress bar is shown, in batches it counts."""
     def typst(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
         return typst_pdfs(docs, timestamp, files, origins, pool=typst_pool)
 
@@ -183,16 +183,15 @@ def _pdf_compiler(fmt: str, origins: dict[str, str], typst_pool: TypstPool, plan
         compile_pdfs = cached_compile(compile_pdfs, typst_id if fmt == "typ" else latex_id)
     if plan:
         return plan.compile_with(fmt, compile_pdfs)
-    if progress is None:
-        return compile_pdfs
-    counted = compile_pdfs
+    if progress is None or not progress.enabled:
+        return compile_pdfs  # one batch: no core waits for another's last document
 
     def in_batches(docs: dict[str, str], timestamp: int, files: dict[str, bytes]) -> dict[str, TypstResult]:
         names, done = list(docs), {}
         step = 4 * (os.cpu_count() or 1)  # small batches: the bar moves, every core stays busy
         for start in range(0, len(names), step):
             batch = {name: docs[name] for name in names[start:start + step]}
-            done.update(counted(batch, timestamp, files))
+            done.update(compile_pdfs(batch, timestamp, files))
             progress.advance(len(batch))
         return done
 
